@@ -1,0 +1,1 @@
+"""Campaigns: triggered flows, broadcasts and order-status notices, sent exactly once through an outbox."""

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class EcrmConfig(AppConfig):
+    name = "ecrm"
+    label = "ecrm"
+    verbose_name = "eCRM"
+    default_auto_field = "django.db.models.BigAutoField"

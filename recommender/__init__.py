@@ -1,0 +1,1 @@
+"""Recommender: trains collaborative-filtering and content models offline, publishes top-N lists and neighbours, and serves them cheaply."""

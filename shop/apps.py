@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.conf import settings
+from django.db.models.signals import post_migrate
+
+
+class ShopConfig(AppConfig):
+    """The reference store: management commands, roles and periodic tasks."""
+
+    name = "shop"
+    label = "shop"
+    verbose_name = "Reference store"
+
+    def ready(self) -> None:
+        from shop import roles
+
+        if settings.REDIS_EMBEDDED:
+            from shop.embedded_redis import ensure_running
+
+            ensure_running(settings.BASE_DIR)
+        # After every migrate, so the groups exist wherever the schema does
+        # (the permissions they need are themselves created by post_migrate).
+        post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)

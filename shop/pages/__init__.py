@@ -1,0 +1,1 @@
+"""Wagtail content of the reference store: the home page and content pages."""

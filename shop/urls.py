@@ -1,0 +1,35 @@
+"""URLs: Oscar's shop and dashboard, Wagtail's pages at the root and admin at /cms/.
+
+Oscar's own root pattern redirects ``/`` to ``OSCAR_HOMEPAGE``; we drop it so
+that Wagtail serves the home page, and keep the name ``home`` for ``/``.
+"""
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail import views as wagtail_views
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+
+def _oscar_patterns_without_home():
+    patterns, app_name, namespace = apps.get_app_config("oscar").urls
+    return [p for p in patterns if getattr(p, "name", None) != "home"]
+
+
+urlpatterns = [
+    path("django-admin/", admin.site.urls),
+    path("cms/", include(wagtailadmin_urls)),
+    path("documents/", include(wagtaildocs_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", wagtail_views.serve, {"path": ""}, name="home"),
+    path("", include(_oscar_patterns_without_home())),
+    path("", include(wagtail_urls)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns = static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT) + urlpatterns

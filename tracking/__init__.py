@@ -1,0 +1,1 @@
+"""Tracking: validates, deduplicates and stores clickstream and basket events from Oscar's signals, the browser tracker and Segment-compatible SDKs, and stitches anonymous visitors to known customers."""
