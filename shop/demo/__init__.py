@@ -1,0 +1,1 @@
+"""Demo data for the reference store: a deterministic simulated shop."""
