@@ -164,9 +164,16 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Oscar's catalogue browsing and search go through Haystack. Whoosh is a pure-Python
+# index on disk: it supports Oscar's filters (public products, category pages) that
+# Haystack's "simple" backend ignores. Products are re-indexed as they are saved.
 HAYSTACK_CONNECTIONS = {
-    "default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"},
+    "default": {
+        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "PATH": config.env_str("SEARCH_INDEX_PATH", str(BASE_DIR / "var" / "whoosh_index")),
+    },
 }
+HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.RealtimeSignalProcessor"
 
 # --- Celery: a real broker always (no eager mode, not even in the demo) -------
 
@@ -251,6 +258,8 @@ LOGGING = {
     "loggers": {
         # Oscar's catalogue import logs a harmless warning per product with the simple backend.
         "haystack": {"level": "ERROR"},
+        # Wagtail 8 logs every background task it runs (search index, references).
+        "django_tasks": {"level": "WARNING"},
     },
 }
 

@@ -1,0 +1,78 @@
+"""Fixtures shared by the whole suite.
+
+The test database comes from ``DATABASE_URL`` (PostgreSQL under ``make test``)
+and Redis from ``REDIS_URL``; ``scripts/test_services.py`` provides both.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def site_pages(db):
+    """The Wagtail home and content pages and the role groups, as ``migrate`` leaves them.
+
+    Transactional tests flush the database afterwards, so tests that need
+    this data ask for it rather than trusting that migrations left it there.
+    """
+    from shop.pages.setup import ensure_site_pages
+    from shop.roles import sync_role_groups
+
+    ensure_site_pages()
+    sync_role_groups()
+
+
+@pytest.fixture
+def countries(db):
+    from oscar.core.loading import get_model
+
+    Country = get_model("address", "Country")
+    Country.objects.update_or_create(
+        iso_3166_1_a2="GB",
+        defaults={
+            "iso_3166_1_a3": "GBR", "iso_3166_1_numeric": "826", "printable_name": "United Kingdom",
+            "name": "United Kingdom of Great Britain and Northern Ireland",
+            "is_shipping_country": True,
+        },
+    )
+
+
+@pytest.fixture
+def product_in_stock(db):
+    """A public product with a price and stock, in a category."""
+    from decimal import Decimal
+
+    from oscar.apps.catalogue.categories import create_from_breadcrumbs
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_product
+
+    ProductCategory = get_model("catalogue", "ProductCategory")
+    product = create_product(
+        title="Cast Iron Skillet 26cm", upc="TEST-SKILLET-26", price=Decimal("34.99"),
+        num_in_stock=25, product_class="Cookware",
+    )
+    product.description = "Pre-seasoned cast iron skillet for hob, oven and campfire."
+    product.save()
+    category = create_from_breadcrumbs("Kitchen > Cookware")
+    ProductCategory.objects.create(product=product, category=category)
+    return product
+
+
+@pytest.fixture
+def make_staff(db, site_pages):
+    """Create a staff user in a role group (or a superuser) with a known password."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    def make(email: str, *, group: str | None = None, superuser: bool = False, password="pw-12345!"):
+        User = get_user_model()
+        user = User.objects.create_user(
+            username=email, email=email, password=password,
+            is_staff=True, is_superuser=superuser,
+        )
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
