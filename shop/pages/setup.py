@@ -68,6 +68,22 @@ CONTENT_PAGES = [
 ]
 
 
+def _ensure_tree_roots() -> None:
+    """The default locale and the root page and collection, which Wagtail's migrations
+    create; ``flush`` (used between transactional tests) removes them."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Collection, Locale, Page
+
+    Locale.objects.get_or_create(
+        language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE)
+    )
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", live=True))
+    if Collection.get_first_root_node() is None:
+        Collection.add_root(name="Root")
+
+
 @transaction.atomic
 def ensure_site_pages() -> None:
     """Make the default site's root a ``HomePage`` with About, Delivery and FAQ below it."""
@@ -75,6 +91,7 @@ def ensure_site_pages() -> None:
 
     from shop.pages.models import ContentPage, HomePage
 
+    _ensure_tree_roots()
     home = HomePage.objects.first()
     if home is None:
         root = Page.get_first_root_node()
