@@ -20,3 +20,10 @@ class ShopConfig(AppConfig):
         # After every migrate, so the groups exist wherever the schema does
         # (the permissions they need are themselves created by post_migrate).
         post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)
+        post_migrate.connect(_prepare_media_after_migrate, sender=self)
+
+
+def _prepare_media_after_migrate(sender, **kwargs) -> None:
+    from shop.media import ensure_missing_image
+
+    ensure_missing_image()
