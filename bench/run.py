@@ -1,0 +1,45 @@
+"""Run the benchmarks and print their figures: ``python bench/run.py [--only NAME]``.
+
+Every benchmark compares against a baseline measured in the same run and
+reports ratios, so the figures mean the same on a fast or a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCHMARKS = {
+    "storefront": "bench.storefront",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
+    parser.add_argument("--requests", type=int, default=100, help="measured requests per page")
+    args = parser.parse_args(argv)
+    if args.requests < 5:
+        parser.error("--requests must be at least 5")
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    import importlib
+
+    status = 0
+    for name in args.only or sorted(BENCHMARKS):
+        module = importlib.import_module(BENCHMARKS[name])
+        print(f"== {name} ==")
+        status = max(status, module.run(requests=args.requests))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Settings for benchmarks: the store's settings, DEBUG off, plain HTTP, no manifest."""
+
+import os
+
+for _name, _value in {
+    "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    "LOG_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(_name, _value)
+
+from shop.settings import *  # noqa: E402,F401,F403
+
+DEBUG = False
+ROOT_URLCONF = "bench.urls"
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]  # noqa: F405
