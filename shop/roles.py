@@ -9,7 +9,6 @@ these permissions.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 MARKETING = "Marketing"
@@ -65,7 +64,9 @@ COLLECTION_PERMISSIONS = {
 }
 
 
-def _permissions(spec: dict[str, list[str]]) -> list[Permission]:
+def _permissions(spec: dict[str, list[str]]) -> list:
+    from django.contrib.auth.models import Permission
+
     wanted = {(app, code) for app, codes in spec.items() for code in codes}
     found = [
         perm
@@ -81,8 +82,9 @@ def _permissions(spec: dict[str, list[str]]) -> list[Permission]:
 
 
 @transaction.atomic
-def sync_role_groups() -> dict[str, Group]:
+def sync_role_groups() -> dict:
     """Create or update the role groups so they hold exactly the intended permissions."""
+    from django.contrib.auth.models import Group, Permission
     from wagtail.models import Collection, GroupCollectionPermission, GroupPagePermission, Page
 
     groups = {}
