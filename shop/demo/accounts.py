@@ -17,3 +17,6 @@ def format_logins() -> str:
     return "\n".join(
         f"  {a['role']:<10} {a['email']:<24} password: {a['password']}" for a in DEMO_ACCOUNTS
     )
+
+# Every demo customer (firstname.lastname.N@customers.example) can sign in with this.
+CUSTOMER_PASSWORD = "oscar-customer-demo"

@@ -1,0 +1,135 @@
+"""Vocabulary of the demo catalogue: categories, brands, product nouns and attributes.
+
+Each leaf category has its own nouns, brands, price band and attribute
+values, so that titles and descriptions carry real signal for content-based
+similarity. Consumable leaves have a reorder interval in days.
+"""
+
+# (root, leaf, nouns, brands, (min price, max price), consumable reorder days or None)
+LEAVES = [
+    ("Kitchen", "Cookware", ["frying pan", "saucepan", "casserole", "wok", "skillet", "stockpot"],
+     ["Hearthstone", "Copperleaf", "Ironbark"], (18, 140), None),
+    ("Kitchen", "Knives", ["chef's knife", "paring knife", "bread knife", "santoku knife", "knife block"],
+     ["Keenedge", "Ironbark", "Hanzo"], (12, 160), None),
+    ("Kitchen", "Coffee", ["espresso beans", "filter coffee", "decaf beans", "single-origin beans", "cold brew blend"],
+     ["Roastery Nine", "Daybreak", "Hill & Bean"], (6, 22), 28),
+    ("Kitchen", "Tea", ["breakfast tea", "green tea", "earl grey", "rooibos", "chai blend"],
+     ["Leaf & Kettle", "Daybreak", "Jade Terrace"], (4, 16), 35),
+    ("Kitchen", "Bakeware", ["loaf tin", "baking tray", "cake tin", "muffin tray", "pie dish"],
+     ["Copperleaf", "Hearthstone", "Bakehouse"], (8, 45), None),
+    ("Home", "Bedding", ["duvet cover", "pillowcase pair", "fitted sheet", "throw", "duvet"],
+     ["Nordwool", "Linen Lane", "Dreamfield"], (20, 180), None),
+    ("Home", "Lighting", ["table lamp", "floor lamp", "pendant shade", "LED bulb pack", "desk lamp"],
+     ["Lumen & Co", "Nordwool", "Brightwell"], (9, 220), None),
+    ("Home", "Cleaning", ["washing-up liquid refill", "multi-surface spray refill", "laundry liquid", "dishwasher tablets", "microfibre cloths"],
+     ["Greenhouse Goods", "Brightwell", "Fresh Fold"], (3, 18), 30),
+    ("Home", "Storage", ["storage box", "laundry basket", "shelf unit", "vacuum bag set", "drawer organiser"],
+     ["Stackwell", "Linen Lane", "Oakhaven"], (7, 90), None),
+    ("Garden", "Garden Tools", ["spade", "pruning shears", "hand trowel", "garden fork", "hedge trimmer"],
+     ["Greenthumb", "Ironbark", "Fieldcraft"], (9, 160), None),
+    ("Garden", "Seeds", ["tomato seeds", "wildflower seed mix", "lettuce seeds", "herb seed kit", "sunflower seeds"],
+     ["Greenthumb", "Meadowlark", "Seedsmith"], (2, 12), 60),
+    ("Garden", "Planters", ["terracotta pot", "raised bed", "window box", "hanging basket", "self-watering planter"],
+     ["Oakhaven", "Meadowlark", "Stackwell"], (8, 130), None),
+    ("Garden", "Plant Care", ["liquid plant food", "compost bag", "slug pellets", "rose feed", "lawn feed"],
+     ["Greenthumb", "Seedsmith", "Greenhouse Goods"], (4, 25), 45),
+    ("Outdoor", "Tents", ["two-person tent", "family tent", "pop-up shelter", "bivvy", "tarp"],
+     ["Summitline", "Fieldcraft", "Northtrail"], (35, 420), None),
+    ("Outdoor", "Sleeping Bags", ["three-season sleeping bag", "down sleeping bag", "sleeping mat", "camp pillow", "bag liner"],
+     ["Summitline", "Northtrail", "Dreamfield"], (15, 260), None),
+    ("Outdoor", "Camp Kitchen", ["camping stove", "gas canister", "mess tin set", "camp kettle", "water filter"],
+     ["Northtrail", "Fieldcraft", "Hearthstone"], (5, 120), None),
+    ("Outdoor", "Hiking", ["walking poles", "daypack", "head torch", "hydration bladder", "map case"],
+     ["Summitline", "Northtrail", "Trailhead"], (9, 150), None),
+    ("Pets", "Dog Food", ["adult dog food", "puppy food", "grain-free dog food", "dog treats", "senior dog food"],
+     ["Happy Paws", "Wildbowl", "Barkwell"], (5, 60), 30),
+    ("Pets", "Cat Food", ["adult cat food", "kitten food", "cat treats", "wet cat food pouches", "senior cat food"],
+     ["Happy Paws", "Wildbowl", "Whiskerly"], (4, 45), 30),
+    ("Pets", "Pet Beds", ["dog bed", "cat bed", "pet blanket", "travel crate mat", "orthopaedic dog bed"],
+     ["Barkwell", "Dreamfield", "Whiskerly"], (14, 120), None),
+    ("Pets", "Pet Toys", ["rope toy", "ball launcher", "cat scratcher", "puzzle feeder", "squeaky toy"],
+     ["Barkwell", "Whiskerly", "Happy Paws"], (3, 35), None),
+    ("Wellbeing", "Yoga", ["yoga mat", "yoga block", "yoga strap", "meditation cushion", "mat cleaner"],
+     ["Stillpoint", "Trailhead", "Linen Lane"], (6, 90), None),
+    ("Wellbeing", "Skincare", ["hand cream", "face moisturiser", "lip balm", "body lotion", "sun cream"],
+     ["Fernwood", "Stillpoint", "Greenhouse Goods"], (4, 38), 50),
+    ("Wellbeing", "Candles", ["scented candle", "tealight pack", "reed diffuser", "wax melts", "candle holder"],
+     ["Fernwood", "Lumen & Co", "Oakhaven"], (5, 48), None),
+]
+
+PREMIUM_BRANDS = {"Copperleaf", "Hanzo", "Nordwool", "Summitline", "Roastery Nine", "Fernwood"}
+
+ADJECTIVES = ["Classic", "Essential", "Premium", "Compact", "Everyday", "Heritage", "Pro",
+              "Lightweight", "Organic", "Deluxe", "Studio", "Field"]
+COLOURS = ["charcoal", "sage green", "oat", "navy", "terracotta", "stone", "black", "white",
+           "mustard", "slate blue"]
+SIZES = ["small", "medium", "large", "2-pack", "family size"]
+# leaf -> (what it is made of or from, what customers care about)
+LEAF_DETAILS = {
+    "Cookware": (["cast iron", "stainless steel", "carbon steel", "copper"],
+                 ["works on every hob including induction", "oven safe to 260°C", "dishwasher safe"]),
+    "Knives": (["Damascus steel", "stainless steel", "carbon steel"],
+               ["full tang", "hand sharpened", "comes with a blade guard"]),
+    "Coffee": (["Ethiopian arabica", "Colombian arabica", "Brazilian arabica", "Sumatran robusta"],
+               ["freshly roasted each week", "notes of chocolate and cherry", "ethically sourced"]),
+    "Tea": (["Assam leaf", "Darjeeling leaf", "Chinese sencha", "South African rooibos"],
+            ["plastic-free tea bags", "ethically sourced", "loose leaf"]),
+    "Bakeware": (["carbon steel", "silicone", "ceramic", "enamelled steel"],
+                 ["non-stick coating", "oven safe to 240°C", "dishwasher safe"]),
+    "Bedding": (["organic cotton", "washed linen", "merino wool", "bamboo"],
+                ["machine washable at 40°C", "fits a standard double", "breathable"]),
+    "Lighting": (["brass", "ceramic", "rattan", "powder-coated steel"],
+                 ["energy-saving LED", "dimmable", "fabric cable"]),
+    "Cleaning": (["plant-based surfactants", "recycled microfibre", "enzyme formula"],
+                 ["refill pouch", "plastic-free packaging", "fragrance free"]),
+    "Storage": (["oak", "recycled plastic", "seagrass", "powder-coated steel"],
+                ["stackable", "folds flat", "fits standard shelving"]),
+    "Garden Tools": (["carbon steel", "ash wood", "stainless steel"],
+                     ["rust-resistant", "ergonomic grip", "lifetime guarantee"]),
+    "Seeds": (["heritage varieties", "organic seed", "native wildflowers"],
+              ["sow from March to May", "suitable for organic growing", "high germination rate"]),
+    "Planters": (["terracotta", "larch wood", "recycled plastic", "galvanised steel"],
+                 ["frost resistant", "drainage holes", "self-watering reservoir"]),
+    "Plant Care": (["seaweed extract", "peat-free compost", "organic fertiliser"],
+                   ["peat-free", "child and pet safe", "feeds for six weeks"]),
+    "Tents": (["ripstop nylon", "polycotton", "silnylon"],
+              ["waterproof to 3000 mm", "pitches in five minutes", "two porches"]),
+    "Sleeping Bags": (["duck down", "synthetic insulation", "fleece"],
+                      ["rated to -5°C", "packs down small", "two-way zip"]),
+    "Camp Kitchen": (["titanium", "hard-anodised aluminium", "stainless steel"],
+                     ["weighs under 300 g", "boils a litre in four minutes", "packs into itself"]),
+    "Hiking": (["carbon fibre", "aluminium", "recycled polyester"],
+               ["adjustable", "weighs under a kilo", "reflective details"]),
+    "Dog Food": (["chicken and rice", "salmon and potato", "lamb and vegetables"],
+                 ["complete and balanced nutrition", "grain free", "vet recommended"]),
+    "Cat Food": (["chicken", "tuna", "salmon", "turkey"],
+                 ["complete and balanced nutrition", "high in protein", "vet recommended"]),
+    "Pet Beds": (["memory foam", "fleece", "recycled polyester"],
+                 ["machine washable", "non-slip base", "orthopaedic support"]),
+    "Pet Toys": (["natural rubber", "cotton rope", "sisal"],
+                 ["chew resistant", "floats", "keeps pets busy"]),
+    "Yoga": (["natural rubber", "cork", "organic cotton"],
+             ["non-slip surface", "4 mm cushioning", "comes with a carry strap"]),
+    "Skincare": (["shea butter", "aloe vera", "rosehip oil"],
+                 ["vegan", "fragrance free", "dermatologically tested"]),
+    "Candles": (["soy wax", "rapeseed wax", "beeswax"],
+                ["burns for 40 hours", "cotton wick", "hand poured"]),
+}
+FIRST_NAMES = [
+    "Olivia", "Amelia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Grace", "Freya", "Sophia",
+    "Ella", "Evie", "Poppy", "Alice", "Chloe", "Emily", "Ruby", "Zara", "Priya", "Aisha",
+    "Noah", "Oliver", "George", "Arthur", "Leo", "Oscar", "Harry", "Jack", "Charlie", "Jacob",
+    "Thomas", "Henry", "William", "James", "Alfie", "Isaac", "Mohammed", "Rohan", "Daniel", "Samuel",
+]
+LAST_NAMES = [
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson",
+    "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Jackson",
+    "Clarke", "Khan", "Lewis", "Harris", "Martin", "Cooper", "Hughes", "Edwards", "Turner", "Hill",
+]
+CITIES = [
+    ("London", "SW1A 1AA"), ("Bristol", "BS1 4DJ"), ("Manchester", "M1 1AE"), ("Leeds", "LS1 4DY"),
+    ("Edinburgh", "EH1 1YZ"), ("Glasgow", "G1 1XQ"), ("Cardiff", "CF10 1EP"), ("Birmingham", "B1 1BB"),
+    ("Norwich", "NR2 1NH"), ("York", "YO1 7HH"), ("Brighton", "BN1 1AE"), ("Newcastle upon Tyne", "NE1 7RU"),
+]
+STREETS = ["High Street", "Station Road", "Church Lane", "Victoria Road", "Mill Lane",
+           "Park Avenue", "Queen Street", "Kings Road", "Orchard Close", "The Green"]

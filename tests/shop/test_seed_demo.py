@@ -1,0 +1,128 @@
+"""``shop_seed_demo`` builds a real store through Oscar's own entry points, deterministically
+and idempotently."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from oscar.core.loading import get_model
+
+from shop.demo.accounts import DEMO_ACCOUNTS
+from shop.roles import MARKETING, SUPPORT
+
+Order = get_model("order", "Order")
+Basket = get_model("basket", "Basket")
+Product = get_model("catalogue", "Product")
+Category = get_model("catalogue", "Category")
+StockRecord = get_model("partner", "StockRecord")
+ProductRecord = get_model("analytics", "ProductRecord")
+UserProductView = get_model("analytics", "UserProductView")
+
+ARGS = ["--seed", "42", "--customers", "30", "--days", "60", "--products", "120",
+        "--end-date", "2026-11-01", "--verbosity", "0"]
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def _fingerprint() -> dict:
+    orders = sorted(
+        (o.number, str(o.total_incl_tax), o.status, o.date_placed.isoformat(),
+         tuple(sorted((line.upc, line.quantity) for line in o.lines.all())),
+         tuple(o.status_changes.order_by("date_created").values_list("new_status", flat=True)))
+        for o in Order.objects.prefetch_related("lines")
+    )
+    return {
+        "orders": orders,
+        "customers": sorted(
+            get_user_model().objects.filter(is_staff=False).values_list("email", "date_joined")),
+        "products": sorted(Product.objects.values_list("upc", "title", "stockrecords__price",
+                                                       "stockrecords__num_in_stock")),
+        "open_baskets": Basket.objects.filter(status=Basket.OPEN, lines__isnull=False).distinct().count(),
+        "views": sorted(ProductRecord.objects.values_list("product__upc", "num_views")),
+    }
+
+
+def _wipe_demo():
+    Order.objects.all().delete()
+    Basket.objects.all().delete()
+    ProductRecord.objects.all().delete()
+    get_user_model().objects.all().delete()
+    Product.objects.all().delete()
+
+
+def test_seed_builds_a_store_with_real_orders(site_pages):
+    call_command("shop_seed_demo", *ARGS)
+
+    assert Product.objects.count() == 120
+    assert Category.objects.filter(depth=2).count() >= 20
+    assert StockRecord.objects.filter(num_in_stock=0).exists()
+    assert StockRecord.objects.filter(num_in_stock__gt=0).count() > 100
+    customers = get_user_model().objects.filter(is_staff=False)
+    assert customers.count() == 30
+    assert all(c.addresses.exists() for c in customers)
+
+    orders = Order.objects.all()
+    assert orders.count() >= 10
+    order = orders.filter(status="Delivered").first()
+    assert order is not None
+    assert order.lines.exists() and order.total_incl_tax > 0
+    assert order.user is not None and order.shipping_address.line4
+    assert list(order.status_changes.order_by("date_created").values_list("new_status", flat=True)) == [
+        "Processing", "Shipped", "Delivered"]
+    assert order.date_placed < order.status_changes.get(new_status="Delivered").date_created
+    # Placed through Oscar's OrderCreator, so Oscar's own order_placed receivers ran.
+    assert ProductRecord.objects.filter(num_purchases__gt=0).exists()
+    # Browsing went through Oscar's product_viewed signal.
+    assert UserProductView.objects.exists()
+    assert Basket.objects.filter(status=Basket.OPEN, owner__isnull=False, lines__isnull=False).exists()
+
+
+def test_seed_creates_staff_accounts_in_their_groups(site_pages):
+    call_command("shop_seed_demo", *ARGS)
+    User = get_user_model()
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.get(email=account["email"])
+        assert user.is_staff and user.check_password(account["password"])
+        assert user.is_superuser is account["superuser"]
+    assert User.objects.get(email="marketing@example.com").groups.get().name == MARKETING
+    assert User.objects.get(email="support@example.com").groups.get().name == SUPPORT
+
+
+def test_reseeding_adds_nothing(site_pages):
+    call_command("shop_seed_demo", *ARGS)
+    before = _fingerprint()
+    call_command("shop_seed_demo", *ARGS)
+    assert _fingerprint() == before
+
+
+def test_same_seed_rebuilds_the_same_store(site_pages):
+    call_command("shop_seed_demo", *ARGS)
+    first = _fingerprint()
+    _wipe_demo()
+    assert Order.objects.count() == 0
+    call_command("shop_seed_demo", *ARGS)
+    assert _fingerprint() == first
+
+
+def test_more_customers_adds_only_the_new_ones(site_pages):
+    call_command("shop_seed_demo", *ARGS)
+    numbers = set(Order.objects.values_list("number", flat=True))
+    call_command("shop_seed_demo", *[a if a != "30" else "40" for a in ARGS])
+    assert get_user_model().objects.filter(is_staff=False).count() == 40
+    assert numbers < set(Order.objects.values_list("number", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--customers", "-1"], "--customers must be at least 0"),
+     (["--days", "0"], "--days must be at least 1"),
+     (["--end-date", "22/11/2026"], "is not a date like")],
+)
+def test_bad_arguments_are_explained(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("shop_seed_demo", *args)
+
+
+def test_another_seed_on_a_seeded_database_is_refused(site_pages):
+    call_command("shop_seed_demo", *ARGS)
+    with pytest.raises(CommandError, match="another --seed"):
+        call_command("shop_seed_demo", *["7" if a == "42" else a for a in ARGS])
