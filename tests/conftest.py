@@ -76,3 +76,16 @@ def make_staff(db, site_pages):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def empty_search_index():
+    """Each test starts with an empty product search index.
+
+    The index lives on disk, outside the database transaction a test rolls
+    back, so products indexed by one test would otherwise show in the next.
+    """
+    from haystack import connections
+
+    connections["default"].get_backend().clear()
+    yield
