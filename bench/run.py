@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.requests < 5:
         parser.error("--requests must be at least 5")
 
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Whoosh does not handle query faceting")
+    warnings.filterwarnings("ignore", message="No directory at")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     import django
 

@@ -44,7 +44,7 @@ class NewArrivalsBlock(blocks.StructBlock):
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
         Product = apps.get_model("catalogue", "Product")
-        products = Product.objects.browsable().filter(is_public=True)
+        products = Product.objects.browsable().base_queryset().filter(is_public=True)
         if value["category_slug"]:
             products = products.filter(categories__slug=value["category_slug"])
         context["products"] = products.order_by("-date_created", "-id")[: value["limit"]]
