@@ -7,13 +7,17 @@ from shop.roles import MARKETING, SUPPORT
 pytestmark = pytest.mark.django_db
 
 
+def _log_in(client, email: str, password: str):
+    """Through Oscar's login form, as a person would."""
+    return client.post(
+        "/accounts/login/",
+        {"login-username": email, "login-password": password, "login_submit": "Log In"},
+    )
+
+
 def test_superuser_logs_in_through_the_dashboard_login_form(client, make_staff):
     make_staff("boss@example.com", superuser=True)
-    response = client.post(
-        "/accounts/login/",
-        {"login-username": "boss@example.com", "login-password": "pw-12345!",
-         "login_submit": "Log In"},
-    )
+    response = _log_in(client, "boss@example.com", "pw-12345!")
     assert response.status_code == 302
     dashboard = client.get("/dashboard/")
     assert dashboard.status_code == 200
@@ -24,11 +28,7 @@ def test_superuser_logs_in_through_the_dashboard_login_form(client, make_staff):
 
 def test_wrong_password_does_not_open_the_dashboard(client, make_staff):
     make_staff("boss@example.com", superuser=True)
-    response = client.post(
-        "/accounts/login/",
-        {"login-username": "boss@example.com", "login-password": "wrong",
-         "login_submit": "Log In"},
-    )
+    response = _log_in(client, "boss@example.com", "wrong")
     assert response.status_code == 200  # the form again, with an error
     assert client.get("/dashboard/").status_code == 302
 
