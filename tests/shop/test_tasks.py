@@ -1,6 +1,5 @@
 """Periodic store jobs run on a real Celery worker through the Redis broker."""
 
-import os
 import subprocess
 import sys
 import time
@@ -10,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from shop.celery import app as celery_app
+from tests.helpers import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,19 +29,11 @@ def test_broker_is_redis_not_eager():
     assert not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
 
 
-def _database_url() -> str:
-    """The test database, as a URL the worker process can use."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture
 def worker(transactional_db):
     """A real Celery worker on a private queue, reading the test database."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = subprocess_env()
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo",
          "--loglevel=INFO", "-Q", queue, "--without-gossip", "--without-mingle"],

@@ -1,0 +1,20 @@
+"""Helpers for tests that start real processes (workers, consumers) on the test database."""
+
+from __future__ import annotations
+
+import os
+
+from django.db import connection
+
+
+def database_url() -> str:
+    """The test database, as a URL a subprocess can use."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def subprocess_env() -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url(),
+            "DJANGO_SETTINGS_MODULE": "tests.settings"}

@@ -1,0 +1,91 @@
+"""Consumers store each acknowledged event exactly once, even when killed mid-batch."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from tests.helpers import subprocess_env
+from tracking.consumer import consume_once, ensure_group
+from tracking.messages import normalise
+from tracking.models import Event, QuarantinedEvent
+from tracking.stream import append, client
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _messages(count, *, prefix="m"):
+    now = timezone.now()
+    return [
+        {**normalise({"type": "track", "event": "Product Viewed", "anonymousId": f"a-{i % 50}",
+                      "messageId": f"{prefix}-{i}", "properties": {"product_id": f"P{i % 97}"},
+                      "context": {"sessionId": f"s-{i % 20}"}}, received_at=now),
+         "source": "api", "write_key_id": None}
+        for i in range(count)
+    ]
+
+
+@pytest.mark.django_db
+def test_duplicate_message_id_is_stored_once(stream_name):
+    ensure_group()
+    append(_messages(3))
+    append(_messages(3))  # an SDK retried the same three events
+    while consume_once("test", block_ms=50):
+        pass
+    assert Event.objects.count() == 3
+    assert sorted(Event.objects.values_list("message_id", flat=True)) == ["m-0", "m-1", "m-2"]
+    event = Event.objects.get(message_id="m-1")
+    assert (event.type, event.event, event.anonymous_id, event.session_id) == (
+        "track", "Product Viewed", "a-1", "s-1")
+    assert client().xpending(stream_name, f"{stream_name}-group")["pending"] == 0
+
+
+@pytest.mark.django_db
+def test_unstorable_entry_is_quarantined_with_its_reason(stream_name):
+    ensure_group()
+    broken = _messages(1, prefix="bad")[0]
+    del broken["timestamp"]
+    append(_messages(2) + [broken])
+    consume_once("test", block_ms=50)
+    assert Event.objects.count() == 2
+    quarantined = QuarantinedEvent.objects.get()
+    assert quarantined.message_id == "bad-0" and "timestamp" in quarantined.reason
+
+
+def _consumer(stream_name, *extra):
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "tracking_consume", "--stream", stream_name, *extra],
+        cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_consumer_killed_mid_batch_loses_nothing_and_stores_nothing_twice(stream_name):
+    total = 6000
+    ensure_group(stream_name)
+    for start in range(0, total, 1000):
+        append(_messages(total)[start:start + 1000])
+
+    first = _consumer(stream_name, "--batch", "400", "--name", "first")
+    deadline = time.monotonic() + 120
+    while Event.objects.count() == 0:
+        assert first.poll() is None, first.stdout.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    stored_at_kill = Event.objects.count()
+    assert stored_at_kill < total, "the consumer finished before it could be killed"
+
+    second = _consumer(stream_name, "--batch", "400", "--name", "second", "--claim-idle-ms", "0",
+                       "--until-idle")
+    output, _ = second.communicate(timeout=180)
+    assert second.returncode == 0, output
+    assert Event.objects.count() == total
+    assert Event.objects.values("message_id").distinct().count() == total
+    assert client().xpending(stream_name, f"{stream_name}-group")["pending"] == 0

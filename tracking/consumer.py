@@ -1,0 +1,90 @@
+"""Move events from the Redis stream into the database, exactly once.
+
+Consumers read through a consumer group. An entry is acknowledged only after
+the transaction that stores it has committed, so a consumer that dies
+mid-batch leaves its entries pending; any consumer re-claims entries idle
+for longer than ``TRACKING_CLAIM_IDLE_MS`` and stores them again, and the
+unique ``message_id`` makes the second insert a no-op.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+
+import redis
+from django.db import transaction
+
+from tracking.defaults import setting
+from tracking.models import Event, QuarantinedEvent
+from tracking.stream import client
+
+logger = logging.getLogger(__name__)
+
+EVENT_FIELDS = ("message_id", "type", "event", "name", "anonymous_id", "user_id",
+                "context", "properties", "traits", "source", "write_key_id")
+
+
+def ensure_group(stream: str | None = None) -> None:
+    try:
+        client().xgroup_create(stream or setting("TRACKING_STREAM"),
+                               setting("TRACKING_CONSUMER_GROUP"), id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _to_event(payload: dict) -> Event:
+    values = {field: payload.get(field) for field in EVENT_FIELDS}
+    values["timestamp"] = datetime.fromisoformat(payload["timestamp"])
+    values["received_at"] = datetime.fromisoformat(payload["received_at"])
+    values["session_id"] = str(payload.get("context", {}).get("sessionId", ""))[:100]
+    for text in ("event", "name", "anonymous_id", "user_id"):
+        values[text] = values[text] or ""
+    return Event(**values)
+
+
+def store(entries: list[tuple[bytes, dict]]) -> None:
+    """Store stream entries (a ``message_id`` already stored is skipped); quarantine those
+    that cannot be stored, with the reason."""
+    events, quarantined = [], []
+    for _entry_id, fields in entries:
+        raw = fields.get(b"m", b"")
+        try:
+            payload = json.loads(raw)
+            events.append(_to_event(payload))
+        except (ValueError, KeyError, TypeError) as exc:
+            quarantined.append(QuarantinedEvent(
+                message_id=str(payload.get("message_id", ""))[:100] if isinstance(payload, dict) else "",
+                payload=payload if isinstance(payload, dict) else {"raw": raw.decode(errors="replace")},
+                reason=f"{type(exc).__name__}: {exc}",
+            ))
+    with transaction.atomic():
+        Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
+        QuarantinedEvent.objects.bulk_create(quarantined)
+
+
+def consume_once(
+    consumer: str, *, block_ms: int = 1000, stream: str | None = None, count: int | None = None,
+    claim_idle_ms: int | None = None,
+) -> int:
+    """Claim stale entries, read new ones, store and acknowledge them. Returns entries handled."""
+    stream = stream or setting("TRACKING_STREAM")
+    group = setting("TRACKING_CONSUMER_GROUP")
+    count = count or setting("TRACKING_CONSUMER_BATCH")
+    if claim_idle_ms is None:
+        claim_idle_ms = setting("TRACKING_CLAIM_IDLE_MS")
+    redis_client = client()
+    _next, claimed, *_ = redis_client.xautoclaim(
+        stream, group, consumer, min_idle_time=claim_idle_ms, count=count
+    )
+    entries = [(entry_id, fields) for entry_id, fields in claimed if fields]
+    if not entries:
+        response = redis_client.xreadgroup(group, consumer, {stream: ">"}, count=count, block=block_ms)
+        entries = [entry for _name, stream_entries in response for entry in stream_entries]
+    if not entries:
+        return 0
+    store(entries)
+    redis_client.xack(stream, group, *[entry_id for entry_id, _ in entries])
+    return len(entries)

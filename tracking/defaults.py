@@ -1,0 +1,22 @@
+"""Every ``TRACKING_*`` setting with its one default. Read them through ``setting()``."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Redis stream that the HTTP API appends to and the consumers read.
+    "TRACKING_STREAM": "tracking:events",
+    "TRACKING_CONSUMER_GROUP": "tracking-consumers",
+    # Segment's limits.
+    "TRACKING_MAX_EVENT_BYTES": 32 * 1024,
+    "TRACKING_MAX_BATCH_BYTES": 500 * 1024,
+    # A client timestamp further ahead of the server than this is refused.
+    "TRACKING_MAX_FUTURE_SKEW_SECONDS": 24 * 3600,
+    # How many entries a consumer takes per read, and after how long an entry
+    # that a consumer took but never acknowledged is taken over by another.
+    "TRACKING_CONSUMER_BATCH": 500,
+    "TRACKING_CLAIM_IDLE_MS": 30_000,
+}
+
+
+def setting(name: str):
+    return getattr(settings, name, DEFAULTS[name])

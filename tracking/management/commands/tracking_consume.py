@@ -1,0 +1,43 @@
+"""``manage.py tracking_consume``: store events from the Redis stream until stopped."""
+
+import os
+import signal
+import socket
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tracking.consumer import consume_once, ensure_group
+
+
+class Command(BaseCommand):
+    help = "Move tracked events from the Redis stream into the database (run one or more)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--name", default=f"{socket.gethostname()}-{os.getpid()}",
+                            help="consumer name within the group (default: host-pid)")
+        parser.add_argument("--stream", help="the Redis stream (default: TRACKING_STREAM)")
+        parser.add_argument("--batch", type=int, help="entries per read (default: TRACKING_CONSUMER_BATCH)")
+        parser.add_argument("--claim-idle-ms", type=int,
+                            help="take over entries another consumer left unacknowledged this long "
+                                 "(default: TRACKING_CLAIM_IDLE_MS)")
+        parser.add_argument("--until-idle", action="store_true",
+                            help="stop when the stream has nothing new (for scripts and tests)")
+
+    def handle(self, *args, name, until_idle, stream, batch, claim_idle_ms, **options):
+        if batch is not None and batch < 1:
+            raise CommandError("--batch must be at least 1.")
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        ensure_group(stream)
+        self.stdout.write(f"Consuming tracked events as {name!r}.")
+        total = 0
+        try:
+            while not stopping:
+                handled = consume_once(name, block_ms=200 if until_idle else 1000, stream=stream,
+                                       count=batch, claim_idle_ms=claim_idle_ms)
+                total += handled
+                if until_idle and not handled:
+                    break
+        except KeyboardInterrupt:
+            pass
+        self.stdout.write(f"Stopped after {total} entries.")

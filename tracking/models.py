@@ -1,0 +1,84 @@
+"""Tracking's tables: write keys, the append-only event log and the quarantine."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+
+class WriteKey(models.Model):
+    """A key an SDK sends as the HTTP basic-auth user name. Only its hash is stored."""
+
+    SERVER, BROWSER = "server", "browser"
+    KINDS = [(SERVER, "Server (may send any call)"), (BROWSER, "Browser (public)")]
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=KINDS, default=SERVER)
+    prefix = models.CharField(max_length=8, help_text="The key's first characters, to recognise it.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def generate(cls, *, name: str, kind: str = SERVER) -> tuple["WriteKey", str]:
+        raw = secrets.token_urlsafe(24)
+        key = cls.objects.create(name=name, kind=kind, prefix=raw[:8], key_hash=cls.hash(raw))
+        return key, raw
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Event(models.Model):
+    """One Segment call, as stored. Append-only: nothing updates or deletes rows but the
+    retention purge."""
+
+    message_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=10, db_index=True)  # track, identify, page, ...
+    event = models.CharField(max_length=200, blank=True, db_index=True)  # track's event name
+    name = models.CharField(max_length=200, blank=True)  # page/screen name
+    anonymous_id = models.CharField(max_length=100, blank=True, db_index=True)
+    user_id = models.CharField(max_length=100, blank=True, db_index=True)
+    session_id = models.CharField(max_length=100, blank=True, db_index=True)
+    timestamp = models.DateTimeField(db_index=True, help_text="When it happened, skew-corrected.")
+    received_at = models.DateTimeField()
+    source = models.CharField(max_length=10)  # server, browser, api
+    write_key = models.ForeignKey(WriteKey, null=True, blank=True, on_delete=models.SET_NULL)
+    context = models.JSONField(default=dict, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    traits = models.JSONField(default=dict, blank=True)
+    stored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user_id", "timestamp"]),
+                   models.Index(fields=["anonymous_id", "timestamp"])]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event or self.name} {self.message_id}"
+
+
+class QuarantinedEvent(models.Model):
+    """An accepted message that could not be stored, kept with the reason for replay."""
+
+    message_id = models.CharField(max_length=100, blank=True, db_index=True)
+    payload = models.JSONField()
+    reason = models.TextField()
+    quarantined_at = models.DateTimeField(default=timezone.now)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-quarantined_at"]
