@@ -1,4 +1,5 @@
-"""Run the demo store: migrate, seed, then the web server, a Celery worker and beat.
+"""Run the demo store: migrate, seed, then the web server, a Celery worker, beat and
+the tracking consumer (events from the Redis stream into the database).
 
     python scripts/demo.py [--seed 42] [--no-seed] [--port 8000]
 
@@ -137,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         processes.start("worker", [PY, "-m", "celery", "-A", "shop", "worker",
                                    "--loglevel", "INFO", "--concurrency", "2"])
         processes.start("beat", [PY, "-m", "celery", "-A", "shop", "beat", "--loglevel", "INFO"])
+        processes.start("events", [PY, "manage.py", "tracking_consume"])
         print(banner(args.port), flush=True)
         while not stopping.wait(0.5):
             exited = processes.first_exited()

@@ -15,6 +15,12 @@ DEFAULTS = {
     # that a consumer took but never acknowledged is taken over by another.
     "TRACKING_CONSUMER_BATCH": 500,
     "TRACKING_CLAIM_IDLE_MS": 30_000,
+    # First-party cookies shared by the server and the browser tracker.
+    "TRACKING_ANONYMOUS_COOKIE": "ecrm_aid",
+    "TRACKING_SESSION_COOKIE": "ecrm_sid",
+    # With consent required, no tracking cookie is set until the consent cookie says "yes".
+    "TRACKING_REQUIRE_CONSENT": False,
+    "TRACKING_CONSENT_COOKIE": "ecrm_consent",
 }
 
 

@@ -24,6 +24,8 @@ from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_class, get_model
 
 from shop.demo.generate import CustomerSpec
+from tracking.context import current_request, event_time
+from tracking.defaults import setting as tracking_setting
 from shop.demo.simulation import Event
 
 Basket = get_model("basket", "Basket")
@@ -52,12 +54,22 @@ class StoreSink:
         self.counts = {"orders": 0, "status_changes": 0, "views": 0, "searches": 0,
                        "basket_additions": 0, "sessions": 0}
 
-    def apply(self, events: list[Event], *, user=None, customer: CustomerSpec | None = None) -> None:
+    def apply(self, events: list[Event], *, anonymous_id: str, user=None,
+              customer: CustomerSpec | None = None) -> None:
         state = _ShopperState(user or AnonymousUser(), customer)
+        state.anonymous_id = anonymous_id
         for event in events:
             handler = getattr(self, "_" + event.name.lower().replace(" ", "_"), None)
-            if handler is not None:
+            if handler is None:
+                continue
+            # Everything the store records about this action happened at the simulated time.
+            clock = event_time.set(event.timestamp)
+            request = current_request.set(state.request)
+            try:
                 handler(state, event)
+            finally:
+                current_request.reset(request)
+                event_time.reset(clock)
         if state.basket is not None and state.basket.pk and not state.basket.is_empty:
             # Left behind: an open, abandoned basket, dated when it was started.
             Basket.objects.filter(pk=state.basket.pk).update(date_created=state.basket_started)
@@ -74,6 +86,9 @@ class StoreSink:
         )
         request.user = state.user
         request.session = {}
+        # What tracking's middleware and the browser's cookies give a live request.
+        request.tracking_anonymous_id = state.anonymous_id
+        request.COOKIES[tracking_setting("TRACKING_SESSION_COOKIE")] = event.session_id
         state.request = request
         self.counts["sessions"] += 1
 

@@ -54,6 +54,7 @@ def test_demo_serves_the_store_and_ctrl_c_stops_every_process(tmp_path):
         assert any("runserver" in c for c in commands)
         assert any("worker" in c for c in commands)
         assert any("beat" in c for c in commands)
+        assert any("tracking_consume" in c for c in commands)
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=60)

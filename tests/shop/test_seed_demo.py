@@ -126,3 +126,31 @@ def test_another_seed_on_a_seeded_database_is_refused(site_pages):
     call_command("shop_seed_demo", *ARGS)
     with pytest.raises(CommandError, match="another --seed"):
         call_command("shop_seed_demo", *["7" if a == "42" else a for a in ARGS])
+
+
+def test_seeded_behaviour_arrives_as_tracked_events_at_simulated_times(
+    site_pages, django_capture_on_commit_callbacks, settings
+):
+    import uuid
+    from datetime import datetime, timezone
+
+    from tracking.consumer import consume_once, ensure_group
+    from tracking.models import Event
+
+    settings.TRACKING_STREAM = f"test-seed-{uuid.uuid4().hex[:8]}"
+    ensure_group()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("shop_seed_demo", *[a if a != "30" else "6" for a in ARGS])
+    while consume_once("test", block_ms=50):
+        pass
+
+    names = set(Event.objects.values_list("event", flat=True))
+    assert {"Product Viewed", "Product Added", "Order Completed", "Order Updated"} <= names
+    start, end = datetime(2026, 9, 2, tzinfo=timezone.utc), datetime(2026, 11, 1, tzinfo=timezone.utc)
+    assert all(start <= t < end for t in Event.objects.values_list("timestamp", flat=True))
+    customer_events = Event.objects.exclude(user_id="")
+    assert customer_events.exists()
+    assert all(e.anonymous_id.startswith("demo-c") for e in customer_events if e.anonymous_id)
+    assert customer_events.filter(event="Product Viewed", anonymous_id__startswith="demo-c").exists()
+    order_events = Event.objects.filter(event="Order Completed")
+    assert order_events.count() == Order.objects.count()

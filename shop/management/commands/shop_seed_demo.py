@@ -75,7 +75,8 @@ class Command(BaseCommand):
                         continue  # seeded by an earlier run, with all its behaviour
                     events = simulate_shopper(seed, Shopper(f"c{spec.index}", spec, spec), catalogue,
                                               start=start, days=days)
-                    sink.apply(events, user=users[spec.index], customer=spec)
+                    sink.apply(events, user=users[spec.index], customer=spec,
+                               anonymous_id=f"demo-c{spec.index}")
                     if spec.index % VISITOR_EVERY == 0:
                         self._visit(seed, spec.index // VISITOR_EVERY, specs, catalogue, sink,
                                     start, days)
@@ -93,7 +94,7 @@ class Command(BaseCommand):
         tastes = generate_customer(seed, VISITOR_OFFSET + index, specs, days)
         events = simulate_shopper(seed, Shopper(f"v{index}", None, tastes), catalogue,
                                   start=start, days=days)
-        sink.apply(events)
+        sink.apply(events, anonymous_id=f"demo-v{index}")
 
     def _end(self, raw: str | None) -> datetime:
         if raw is None:

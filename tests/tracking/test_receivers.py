@@ -1,0 +1,99 @@
+"""Oscar's own signals become Segment-named server-side events, attributed to the visitor."""
+
+import pytest
+
+from tracking.consumer import consume_once, ensure_group
+from tracking.models import Event
+
+pytestmark = pytest.mark.django_db
+
+ADDRESS = {"first_name": "Grace", "last_name": "Hopper", "line1": "1 Harbour Street",
+           "line4": "Bristol", "postcode": "BS1 4DJ", "country": "GB"}
+
+
+def _drain():
+    while consume_once("test", block_ms=50):
+        pass
+
+
+def test_a_visit_that_ends_in_an_order_is_tracked_once_per_action(
+    client, stream_name, site_pages, countries, product_in_stock, django_capture_on_commit_callbacks
+):
+    ensure_group()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(product_in_stock.get_absolute_url(), {"utm_source": "newsletter",
+                                                         "utm_medium": "email"},
+                   HTTP_REFERER="https://mail.example.com/")
+        client.get("/search/", {"q": "skillet"})
+        client.post(f"/basket/add/{product_in_stock.pk}/", {"quantity": 2})
+        client.post("/checkout/", {"username": "grace@example.org", "options": "anonymous"})
+        response = client.post("/checkout/shipping-address/", ADDRESS)
+        client.get(response["Location"], follow=True)
+        client.get("/checkout/preview/")
+        assert client.post("/checkout/preview/", {"action": "place_order"}).status_code == 302
+    _drain()
+
+    anonymous_id = client.cookies["ecrm_aid"].value
+    events = list(Event.objects.order_by("timestamp", "id"))
+    names = [e.event for e in events]
+    for name in ["Product Viewed", "Products Searched", "Product Added", "Checkout Started",
+                 "Order Completed"]:
+        assert name in names
+    assert names.count("Product Viewed") == 1
+    assert names.count("Order Completed") == 1
+    assert all(e.anonymous_id == anonymous_id and e.source == "server" for e in events)
+
+    viewed = next(e for e in events if e.event == "Product Viewed")
+    assert viewed.properties["sku"] == "TEST-SKILLET-26"
+    assert viewed.context["campaign"] == {"source": "newsletter", "medium": "email"}
+    assert viewed.context["referrer"]["domain"] == "mail.example.com"
+    added = next(e for e in events if e.event == "Product Added")
+    assert added.properties["quantity"] == 2
+    order = next(e for e in events if e.event == "Order Completed")
+    assert order.properties["email"] == "grace@example.org"
+    assert order.properties["products"][0]["quantity"] == 2
+    assert order.message_id.startswith("order-") and order.message_id.endswith("-completed")
+
+
+def test_status_changes_belong_to_the_customer_not_to_staff(
+    stream_name, site_pages, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth import get_user_model
+    from oscar.test.factories import create_order
+
+    ensure_group()
+    customer = get_user_model().objects.create_user("c", "c@example.com", "pw")
+    with django_capture_on_commit_callbacks(execute=True):
+        order = create_order(user=customer)
+        order.set_status("Processing")
+        order.set_status("Cancelled")
+    _drain()
+    names = list(Event.objects.filter(user_id=str(customer.pk)).order_by("timestamp", "id")
+                 .values_list("event", flat=True))
+    assert names == ["Order Completed", "Order Updated", "Order Cancelled"]
+
+
+def test_login_identifies_the_visitor(client, stream_name, site_pages,
+                                      django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    ensure_group()
+    user = get_user_model().objects.create_user("g", "g@example.com", "pw-12345!")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get("/")
+        client.post("/accounts/login/", {"login-username": "g@example.com",
+                                         "login-password": "pw-12345!", "login_submit": "Log In"})
+    _drain()
+    identify = Event.objects.get(type="identify")
+    assert identify.user_id == str(user.pk)
+    assert identify.anonymous_id == client.cookies["ecrm_aid"].value
+    assert identify.traits["email"] == "g@example.com"
+
+
+def test_no_tracking_cookie_before_consent_when_consent_is_required(client, site_pages, settings):
+    settings.TRACKING_REQUIRE_CONSENT = True
+    client.get("/")
+    assert "ecrm_aid" not in client.cookies
+    client.cookies["ecrm_consent"] = "yes"
+    client.get("/")
+    assert client.cookies["ecrm_aid"].value
