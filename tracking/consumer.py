@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
+from functools import lru_cache
 
 import redis
 from django.db import transaction
@@ -35,7 +37,7 @@ def ensure_group(stream: str | None = None) -> None:
             raise
 
 
-def _to_event(payload: dict) -> Event:
+def to_event(payload: dict) -> Event:
     values = {field: payload.get(field) for field in EVENT_FIELDS}
     values["timestamp"] = datetime.fromisoformat(payload["timestamp"])
     values["received_at"] = datetime.fromisoformat(payload["received_at"])
@@ -43,6 +45,19 @@ def _to_event(payload: dict) -> Event:
     for text in ("event", "name", "anonymous_id", "user_id"):
         values[text] = values[text] or ""
     return Event(**values)
+
+
+@lru_cache(maxsize=4)
+def _bot_pattern(expression: str) -> re.Pattern:
+    return re.compile(expression, re.IGNORECASE)
+
+
+def is_bot(payload: dict) -> bool:
+    """Browser and API events whose user agent is a robot are not stored."""
+    if payload.get("source") == "server":
+        return False  # the server's own facts (an order) are real whoever fetched the page
+    agent = str(payload.get("context", {}).get("userAgent", ""))
+    return bool(agent) and bool(_bot_pattern(setting("TRACKING_BOT_USER_AGENTS")).search(agent))
 
 
 def store(entries: list[tuple[bytes, dict]]) -> None:
@@ -53,7 +68,8 @@ def store(entries: list[tuple[bytes, dict]]) -> None:
         raw = fields.get(b"m", b"")
         try:
             payload = json.loads(raw)
-            events.append(_to_event(payload))
+            if not is_bot(payload):
+                events.append(to_event(payload))
         except (ValueError, KeyError, TypeError) as exc:
             quarantined.append(QuarantinedEvent(
                 message_id=str(payload.get("message_id", ""))[:100] if isinstance(payload, dict) else "",

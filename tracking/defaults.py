@@ -21,6 +21,13 @@ DEFAULTS = {
     # With consent required, no tracking cookie is set until the consent cookie says "yes".
     "TRACKING_REQUIRE_CONSENT": False,
     "TRACKING_CONSENT_COOKIE": "ecrm_consent",
+    # Events older than this are deleted by ``tracking_purge``.
+    "TRACKING_RETENTION_DAYS": 730,
+    # User agents that are robots, not shoppers (a case-insensitive regular expression).
+    "TRACKING_BOT_USER_AGENTS": (
+        r"bot|crawl|spider|slurp|facebookexternalhit|headlesschrome|lighthouse|"
+        r"python-requests|curl/|wget/|httpclient|monitor|pingdom|preview"
+    ),
 }
 
 
