@@ -51,9 +51,10 @@ def _who(request, user=None) -> dict:
 
 
 def _product(product, *, quantity: int | None = None, price=None) -> dict:
-    category = product.get_categories().first() if product.pk else None
+    # categories.all() uses a prefetch when the caller made one (the demo seeder does).
+    category = next(iter(product.categories.all()), None) if product.pk else None
     data = {"product_id": str(product.pk), "sku": product.upc or "", "name": product.get_title(),
-            "category": category.full_name if category else ""}
+            "category": category.name if category else ""}
     if price is not None:
         data["price"] = float(price)
     if quantity is not None:

@@ -111,7 +111,8 @@ def ensure_catalogue(specs: list[ProductSpec]) -> tuple[dict[str, object], int]:
                                                       category=s.category_path))))
             for s in new
         ])
-    all_products = Product.objects.filter(upc__in=[s.upc for s in specs]).prefetch_related("stockrecords")
+    all_products = Product.objects.filter(upc__in=[s.upc for s in specs]).prefetch_related(
+        "stockrecords", "categories")
     return {p.upc: p for p in all_products}, len(new)
 
 
