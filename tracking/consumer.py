@@ -19,6 +19,7 @@ import redis
 from django.db import transaction
 
 from tracking.defaults import setting
+from tracking.graph import link_identities, sessionise
 from tracking.models import Event, QuarantinedEvent
 from tracking.stream import client
 
@@ -60,6 +61,18 @@ def is_bot(payload: dict) -> bool:
     return bool(agent) and bool(_bot_pattern(setting("TRACKING_BOT_USER_AGENTS")).search(agent))
 
 
+def _new_only(events: list[Event]) -> list[Event]:
+    """Drop repeats (an SDK's retry, a re-claimed entry) before they touch sessions."""
+    seen = set(Event.objects.filter(message_id__in=[e.message_id for e in events])
+               .values_list("message_id", flat=True))
+    fresh = []
+    for event in events:
+        if event.message_id not in seen:
+            seen.add(event.message_id)
+            fresh.append(event)
+    return fresh
+
+
 def store(entries: list[tuple[bytes, dict]]) -> None:
     """Store stream entries (a ``message_id`` already stored is skipped); quarantine those
     that cannot be stored, with the reason."""
@@ -76,7 +89,10 @@ def store(entries: list[tuple[bytes, dict]]) -> None:
                 payload=payload if isinstance(payload, dict) else {"raw": raw.decode(errors="replace")},
                 reason=f"{type(exc).__name__}: {exc}",
             ))
+    events = _new_only(events)
     with transaction.atomic():
+        link_identities(events)
+        sessionise(events)
         Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
         QuarantinedEvent.objects.bulk_create(quarantined)
 

@@ -82,3 +82,51 @@ class QuarantinedEvent(models.Model):
 
     class Meta:
         ordering = ["-quarantined_at"]
+
+
+class Session(models.Model):
+    """A visit: 30 minutes of inactivity or a new campaign ends it."""
+
+    key = models.CharField(max_length=40, unique=True)
+    visitor = models.CharField(max_length=100, db_index=True, help_text="anonymous id, or user id")
+    user_id = models.CharField(max_length=100, blank=True, db_index=True)
+    started_at = models.DateTimeField(db_index=True)
+    last_event_at = models.DateTimeField()
+    entry_path = models.CharField(max_length=500, blank=True)
+    source = models.CharField(max_length=100, blank=True)
+    medium = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    referrer_domain = models.CharField(max_length=200, blank=True)
+    search_terms = models.CharField(max_length=200, blank=True)
+    page_count = models.PositiveIntegerField(default=0)
+    event_count = models.PositiveIntegerField(default=0)
+    converted = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["visitor", "-last_event_at"])]
+
+    @property
+    def duration(self):
+        return self.last_event_at - self.started_at
+
+
+class IdentityLink(models.Model):
+    """An edge of the identity graph: this anonymous id (or earlier user id) is this person.
+
+    History is never rewritten: a person's events are those with their user id or
+    any anonymous id linked to it.
+    """
+
+    ANONYMOUS, ALIAS, EMAIL = "anonymous", "alias", "email"
+    KINDS = [(ANONYMOUS, "Anonymous id"), (ALIAS, "Earlier user id (alias)"),
+             (EMAIL, "Guest checkout e-mail")]
+
+    kind = models.CharField(max_length=10, choices=KINDS)
+    identifier = models.CharField(max_length=254)
+    user_id = models.CharField(max_length=254, db_index=True)
+    first_seen_at = models.DateTimeField()
+    via = models.CharField(max_length=30, help_text="the call that linked them: identify, alias, ...")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "identifier", "user_id"],
+                                               name="tracking_identity_link_unique")]

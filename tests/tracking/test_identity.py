@@ -1,0 +1,62 @@
+"""Identity stitching: a visitor's anonymous history joins the customer's, across devices."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tracking.consumer import consume_once, ensure_group
+from tracking.graph import events_of_user
+from tracking.messages import normalise
+from tracking.models import Session
+from tracking.stream import append
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now()
+
+
+def _send(*raw):
+    append([{**normalise(m, received_at=NOW), "source": "api", "write_key_id": None} for m in raw])
+    while consume_once("test", block_ms=50):
+        pass
+
+
+def _track(message_id, anonymous_id, minutes, user_id=None, event="Product Viewed"):
+    return {"type": "track", "event": event, "anonymousId": anonymous_id, "userId": user_id,
+            "messageId": message_id, "timestamp": (NOW - timedelta(minutes=minutes)).isoformat()}
+
+
+def test_login_stitches_earlier_anonymous_events_and_a_second_device(stream_name):
+    ensure_group()
+    _send(_track("laptop-1", "laptop", 300), _track("laptop-2", "laptop", 299),
+          _track("phone-1", "phone", 100))
+    assert events_of_user("42").count() == 0
+    # She signs in on the laptop ...
+    _send({"type": "identify", "userId": "42", "anonymousId": "laptop", "messageId": "id-1",
+           "traits": {"email": "ada@example.com"}})
+    assert set(events_of_user("42").values_list("message_id", flat=True)) == {
+        "laptop-1", "laptop-2", "id-1"}
+    # ... and later on her phone: both devices' histories are hers.
+    _send(_track("phone-2", "phone", 5, user_id="42", event="Order Completed"))
+    assert set(events_of_user("42").values_list("message_id", flat=True)) == {
+        "laptop-1", "laptop-2", "id-1", "phone-1", "phone-2"}
+
+
+def test_alias_joins_an_earlier_user_id(stream_name):
+    ensure_group()
+    _send(_track("old-1", "device", 50, user_id="legacy-7"),
+          {"type": "alias", "userId": "42", "previousId": "legacy-7", "messageId": "alias-1"})
+    assert "old-1" in set(events_of_user("42").values_list("message_id", flat=True))
+
+
+def test_sessions_are_stored_with_their_counts(stream_name):
+    ensure_group()
+    _send(_track("s-1", "v", 120), _track("s-2", "v", 110), _track("s-3", "v", 10),
+          _track("s-4", "v", 5, event="Order Completed"))
+    sessions = list(Session.objects.filter(visitor="v").order_by("started_at"))
+    assert [s.event_count for s in sessions] == [2, 2]
+    assert [s.converted for s in sessions] == [False, True]
+    # A late batch extends the open session rather than starting another.
+    _send(_track("s-5", "v", 1))
+    assert Session.objects.filter(visitor="v").count() == 2
+    assert Session.objects.filter(visitor="v").order_by("started_at").last().event_count == 3
