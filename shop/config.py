@@ -101,6 +101,7 @@ def database_settings(base_dir: Path) -> dict:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
         }
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # A file-backed test database so that ``pytest --reuse-db`` really reuses it.

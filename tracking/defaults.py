@@ -3,6 +3,8 @@
 from django.conf import settings
 
 DEFAULTS = {
+    # How long a web process trusts its copy of a write key (revocation applies within this).
+    "TRACKING_WRITE_KEY_CACHE_SECONDS": 10,
     # Redis stream that the HTTP API appends to and the consumers read.
     "TRACKING_STREAM": "tracking:events",
     "TRACKING_CONSUMER_GROUP": "tracking-consumers",

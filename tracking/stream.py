@@ -18,8 +18,11 @@ def client() -> redis.Redis:
 
 def append(messages: list[dict]) -> None:
     """Append every message or none (one MULTI/EXEC); raises ``redis.RedisError``."""
-    pipe = client().pipeline(transaction=True)
     stream = setting("TRACKING_STREAM")
+    if len(messages) == 1:  # one command is atomic already: save the MULTI/EXEC round trip
+        client().xadd(stream, {"m": json.dumps(messages[0], separators=(",", ":"))})
+        return
+    pipe = client().pipeline(transaction=True)
     for message in messages:
         pipe.xadd(stream, {"m": json.dumps(message, separators=(",", ":"))})
     pipe.execute()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from datetime import timedelta
 
 import redis
@@ -41,7 +42,26 @@ def _write_key(request) -> WriteKey | None:
     raw_key = decoded.split(":", 1)[0]
     if not raw_key:
         return None
-    return WriteKey.objects.filter(key_hash=WriteKey.hash(raw_key), revoked_at__isnull=True).first()
+    return _active_key(WriteKey.hash(raw_key))
+
+
+_key_cache: dict[str, tuple[float, WriteKey | None]] = {}
+
+
+def _active_key(key_hash: str) -> WriteKey | None:
+    """The active key with this hash. Kept per process for TRACKING_WRITE_KEY_CACHE_SECONDS,
+    so the hot path makes no database query; a revocation applies within that time."""
+    ttl = setting("TRACKING_WRITE_KEY_CACHE_SECONDS")
+    now = time.monotonic()
+    cached = _key_cache.get(key_hash)
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    key = WriteKey.objects.filter(key_hash=key_hash, revoked_at__isnull=True).first()
+    if ttl > 0:
+        if len(_key_cache) > 1000:
+            _key_cache.clear()  # unknown keys sent by a scanner must not grow memory
+        _key_cache[key_hash] = (now, key)
+    return key
 
 
 def _request_context(request) -> dict:
@@ -92,6 +112,7 @@ def ingest(request, call_type: str):
         typed = [(raw, None) for raw in raw_messages]
     else:
         typed = [(body, call_type)]
+        options["max_bytes"] = None  # the whole body, checked above, is this one message
 
     messages = []
     for position, (raw, endpoint_type) in enumerate(typed):
