@@ -98,6 +98,10 @@ def run(*, requests: int) -> int:  # noqa: ARG001 - wrk runs for a fixed duratio
         server.terminate()
         server.wait(timeout=20)
         WriteKey.objects.filter(name="bench").delete()
+        from tracking.defaults import setting
+        from tracking.stream import client
+
+        client().delete(setting("TRACKING_STREAM"))
     print(f"gunicorn 2 workers, wrk {CONNECTIONS} connections for {DURATION} each")
     print(f"bare JSON view             {baseline:>10.0f} requests/s")
     print(f"/tracking/v1/track         {track:>10.0f} requests/s   ratio {track / baseline:.2f} "

@@ -22,3 +22,6 @@ STORAGES = {
 }
 
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]  # noqa: F405
+
+# Benchmark traffic goes to its own stream, deleted afterwards, never to the store's.
+TRACKING_STREAM = "bench:tracking:events"

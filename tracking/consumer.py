@@ -16,11 +16,11 @@ from datetime import datetime
 from functools import lru_cache
 
 import redis
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from tracking.defaults import setting
 from tracking.graph import link_identities, sessionise
-from tracking.models import Event, QuarantinedEvent
+from tracking.models import Event, QuarantinedEvent, WriteKey
 from tracking.stream import client
 
 logger = logging.getLogger(__name__)
@@ -75,26 +75,59 @@ def _new_only(events: list[Event]) -> list[Event]:
 
 def store(entries: list[tuple[bytes, dict]]) -> None:
     """Store stream entries (a ``message_id`` already stored is skipped); quarantine those
-    that cannot be stored, with the reason."""
-    events, quarantined = [], []
+    that cannot be stored, with the reason, so that one bad entry never blocks the stream."""
+    parsed, quarantined = [], []
     for _entry_id, fields in entries:
-        raw = fields.get(b"m", b"")
+        raw, payload = fields.get(b"m", b""), None
         try:
             payload = json.loads(raw)
             if not is_bot(payload):
-                events.append(to_event(payload))
-        except (ValueError, KeyError, TypeError) as exc:
-            quarantined.append(QuarantinedEvent(
-                message_id=str(payload.get("message_id", ""))[:100] if isinstance(payload, dict) else "",
-                payload=payload if isinstance(payload, dict) else {"raw": raw.decode(errors="replace")},
-                reason=f"{type(exc).__name__}: {exc}",
-            ))
-    events = _new_only(events)
-    with transaction.atomic():
-        link_identities(events)
-        sessionise(events)
-        Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
+                parsed.append((to_event(payload), payload))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            quarantined.append(_quarantine(payload, raw, exc))
+    _forget_deleted_write_keys([event for event, _ in parsed])
+    fresh = {id(event) for event in _new_only([event for event, _ in parsed])}
+    parsed = [(event, payload) for event, payload in parsed if id(event) in fresh]
+    try:
+        with transaction.atomic():
+            _write([event for event, _ in parsed])
+            QuarantinedEvent.objects.bulk_create(quarantined)
+    except DatabaseError:
+        # Something in the batch breaks a constraint: store what can be stored, one by one.
+        logger.exception("batch of %d events failed; storing one by one", len(parsed))
+        for event, payload in parsed:
+            try:
+                with transaction.atomic():
+                    _write([event])
+            except DatabaseError as exc:
+                quarantined.append(_quarantine(payload, b"", exc))
         QuarantinedEvent.objects.bulk_create(quarantined)
+
+
+def _write(events: list[Event]) -> None:
+    link_identities(events)
+    sessionise(events)
+    Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
+
+
+def _quarantine(payload, raw: bytes, exc: Exception) -> QuarantinedEvent:
+    is_message = isinstance(payload, dict)
+    return QuarantinedEvent(
+        message_id=str(payload.get("message_id", ""))[:100] if is_message else "",
+        payload=payload if is_message else {"raw": raw.decode(errors="replace")},
+        reason=f"{type(exc).__name__}: {exc}",
+    )
+
+
+def _forget_deleted_write_keys(events: list[Event]) -> None:
+    """An event accepted under a key deleted since is still the visitor's event."""
+    ids = {e.write_key_id for e in events if e.write_key_id}
+    if not ids:
+        return
+    existing = set(WriteKey.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    for event in events:
+        if event.write_key_id and event.write_key_id not in existing:
+            event.write_key_id = None
 
 
 def consume_once(

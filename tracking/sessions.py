@@ -15,6 +15,8 @@ TIMEOUT = timedelta(minutes=30)
 SEARCH_ENGINES = {"google": "q", "bing": "q", "duckduckgo": "q", "yahoo": "p", "ecosia": "q",
                   "baidu": "wd", "yandex": "text"}
 PAGE_LIKE_EVENTS = {"Product Viewed", "Products Searched", "Product List Viewed", "Cart Viewed"}
+# Facts about a customer that are not the customer visiting (staff ship an order).
+NOT_VISITS = {"Order Updated", "Order Cancelled", "Order Refunded"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,9 @@ def assign(events: list[dict], open_sessions: dict[str, OpenSession],
     touched = {} if touched is None else touched
     keys = []
     for item in events:
+        if item.get("event") in NOT_VISITS:
+            keys.append("")
+            continue
         visitor, when, context = item["visitor"], item["timestamp"], item.get("context") or {}
         current = open_sessions.get(visitor)
         source = traffic_source(context, own_domains=own_domains)

@@ -93,3 +93,31 @@ def test_consumer_killed_mid_batch_loses_nothing_and_stores_nothing_twice(stream
     assert Event.objects.count() == total
     assert Event.objects.values("message_id").distinct().count() == total
     assert client().xpending(stream_name, f"{stream_name}-group")["pending"] == 0
+
+
+@pytest.mark.django_db
+def test_events_of_a_deleted_write_key_are_still_stored(stream_name):
+    from tracking.models import WriteKey
+
+    ensure_group()
+    key, _raw = WriteKey.generate(name="short-lived")
+    messages = _messages(2)
+    for message in messages:
+        message["write_key_id"] = key.pk
+    append(messages)
+    key.delete()
+    consume_once("test", block_ms=50)
+    assert Event.objects.count() == 2
+    assert not Event.objects.exclude(write_key=None).exists()
+
+
+@pytest.mark.django_db
+def test_entry_that_is_not_json_is_quarantined_not_fatal(stream_name):
+    ensure_group()
+    append(_messages(1))
+    client().xadd(stream_name, {"m": "{broken"})
+    while consume_once("test", block_ms=50):
+        pass
+    assert Event.objects.count() == 1
+    assert QuarantinedEvent.objects.get().payload == {"raw": "{broken"}
+    assert client().xpending(stream_name, f"{stream_name}-group")["pending"] == 0

@@ -57,3 +57,9 @@ def test_sources():
     assert (utm.medium, utm.campaign, utm.search_terms) == ("cpc", "brand", "oscar outfitters")
     assert traffic_source({"referrer": {"url": "https://shop.example.com/basket/"}},
                           own_domains=frozenset({"shop.example.com"})) is None
+
+
+def test_order_status_updates_are_not_visits():
+    touched = {}
+    keys = assign([_event(0), _event(60 * 24, event="Order Updated")], {}, touched=touched)
+    assert keys[1] == "" and len(touched) == 1
