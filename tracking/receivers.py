@@ -106,20 +106,21 @@ def checkout_was_started(sender, request, **kwargs):
     _record(request, "Checkout Started", properties)
 
 
+def _coupon(event: str, basket, voucher) -> None:
+    _record(current_request.get(), event, {"cart_id": str(basket.pk), "coupon_id": str(voucher.pk),
+                                           "coupon_name": voucher.code})
+
+
 @receiver(voucher_addition, dispatch_uid="tracking.voucher_addition")
 @_never_breaks_the_store
 def coupon_was_applied(sender, basket, voucher, **kwargs):
-    request = current_request.get()
-    _record(request, "Coupon Applied", {"cart_id": str(basket.pk), "coupon_id": str(voucher.pk),
-                                        "coupon_name": voucher.code})
+    _coupon("Coupon Applied", basket, voucher)
 
 
 @receiver(voucher_removal, dispatch_uid="tracking.voucher_removal")
 @_never_breaks_the_store
 def coupon_was_removed(sender, basket, voucher, **kwargs):
-    request = current_request.get()
-    _record(request, "Coupon Removed", {"cart_id": str(basket.pk), "coupon_id": str(voucher.pk),
-                                        "coupon_name": voucher.code})
+    _coupon("Coupon Removed", basket, voucher)
 
 
 @receiver(review_added, dispatch_uid="tracking.review_added")

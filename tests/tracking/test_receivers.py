@@ -97,3 +97,20 @@ def test_no_tracking_cookie_before_consent_when_consent_is_required(client, site
     client.cookies["ecrm_consent"] = "yes"
     client.get("/")
     assert client.cookies["ecrm_aid"].value
+
+
+def test_voucher_application_and_removal_are_tracked(client, stream_name, site_pages,
+                                                      product_in_stock,
+                                                      django_capture_on_commit_callbacks):
+    from oscar.test.factories import create_voucher
+
+    ensure_group()
+    voucher = create_voucher(code="WINTER10")  # 10% off everything: the basket qualifies
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/basket/add/{product_in_stock.pk}/", {"quantity": 1})
+        client.post("/basket/vouchers/add/", {"code": "WINTER10"})
+        client.post(f"/basket/vouchers/{voucher.pk}/remove/")
+    _drain()
+    coupons = list(Event.objects.filter(event__startswith="Coupon").order_by("timestamp", "id")
+                   .values_list("event", "properties__coupon_name"))
+    assert coupons == [("Coupon Applied", "WINTER10"), ("Coupon Removed", "WINTER10")]
