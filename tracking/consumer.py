@@ -152,4 +152,21 @@ def consume_once(
         return 0
     store(entries)
     redis_client.xack(stream, group, *[entry_id for entry_id, _ in entries])
+    _trim(redis_client, stream, group)
     return len(entries)
+
+
+def _trim(redis_client, stream: str, group: str) -> None:
+    """Drop entries every consumer has acknowledged, so the stream does not grow forever.
+
+    Everything older than the oldest unacknowledged entry (or, with none pending, than
+    the last delivered one) has been stored. Assumes this group is the stream's only reader.
+    """
+    pending = redis_client.xpending(stream, group)
+    if pending["pending"]:
+        floor = pending["min"]
+    else:
+        groups = {g["name"].decode() if isinstance(g["name"], bytes) else g["name"]: g
+                  for g in redis_client.xinfo_groups(stream)}
+        floor = groups[group]["last-delivered-id"]
+    redis_client.xtrim(stream, minid=floor)

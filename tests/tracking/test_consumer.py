@@ -49,6 +49,17 @@ def test_duplicate_message_id_is_stored_once(stream_name):
 
 
 @pytest.mark.django_db
+def test_stored_entries_are_trimmed_from_the_stream(stream_name):
+    ensure_group()
+    append(_messages(1000))
+    while consume_once("test", block_ms=50):
+        pass
+    assert Event.objects.count() == 1000
+    # Trimming is approximate (whole stream nodes of 100 entries), so the stream stays small.
+    assert client().xlen(stream_name) < 200
+
+
+@pytest.mark.django_db
 def test_unstorable_entry_is_quarantined_with_its_reason(stream_name):
     ensure_group()
     broken = _messages(1, prefix="bad")[0]
