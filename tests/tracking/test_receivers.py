@@ -114,3 +114,22 @@ def test_voucher_application_and_removal_are_tracked(client, stream_name, site_p
     coupons = list(Event.objects.filter(event__startswith="Coupon").order_by("timestamp", "id")
                    .values_list("event", "properties__coupon_name"))
     assert coupons == [("Coupon Applied", "WINTER10"), ("Coupon Removed", "WINTER10")]
+
+
+def test_basket_view_and_line_removal_are_tracked(client, stream_name, site_pages, product_in_stock,
+                                                  django_capture_on_commit_callbacks):
+    ensure_group()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/basket/add/{product_in_stock.pk}/", {"quantity": 3})
+        page = client.get("/basket/")
+        formset = page.context["formset"]
+        data = {f"{formset.prefix}-{key}": value for key, value in {
+            "TOTAL_FORMS": 1, "INITIAL_FORMS": 1, "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000}.items()}
+        line = formset.forms[0].instance
+        data.update({f"{formset.prefix}-0-id": line.pk, f"{formset.prefix}-0-quantity": 1})
+        assert client.post("/basket/", data).status_code == 302
+    _drain()
+    viewed = Event.objects.get(event="Cart Viewed")
+    assert viewed.properties["products"][0]["quantity"] == 3
+    removed = Event.objects.get(event="Product Removed")
+    assert removed.properties["quantity"] == 2 and removed.properties["sku"] == "TEST-SKILLET-26"
