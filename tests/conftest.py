@@ -6,7 +6,10 @@ and Redis from ``REDIS_URL``; ``scripts/test_services.py`` provides both.
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.test import override_settings
 
 
 @pytest.fixture
@@ -89,3 +92,14 @@ def empty_search_index():
 
     connections["default"].get_backend().clear()
     yield
+
+
+@pytest.fixture
+def stream_name():
+    """A private stream (and group) per test, so tests never see each other's events."""
+    name = f"test-tracking-{uuid.uuid4().hex[:10]}"
+    with override_settings(TRACKING_STREAM=name, TRACKING_CONSUMER_GROUP=f"{name}-group"):
+        yield name
+    from tracking.stream import client
+
+    client().delete(name)

@@ -19,6 +19,9 @@ class WriteKey(models.Model):
     kind = models.CharField(max_length=10, choices=KINDS, default=SERVER)
     prefix = models.CharField(max_length=8, help_text="The key's first characters, to recognise it.")
     key_hash = models.CharField(max_length=64, unique=True)
+    public_value = models.CharField(
+        max_length=64, blank=True,
+        help_text="Browser keys only: they are public, shown in every page, so kept readable.")
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -35,8 +38,18 @@ class WriteKey(models.Model):
     @classmethod
     def generate(cls, *, name: str, kind: str = SERVER) -> tuple["WriteKey", str]:
         raw = secrets.token_urlsafe(24)
-        key = cls.objects.create(name=name, kind=kind, prefix=raw[:8], key_hash=cls.hash(raw))
+        key = cls.objects.create(name=name, kind=kind, prefix=raw[:8], key_hash=cls.hash(raw),
+                                 public_value=raw if kind == cls.BROWSER else "")
         return key, raw
+
+    @classmethod
+    def storefront_key(cls) -> str:
+        """The browser key the store's pages use, created on first use."""
+        key = cls.objects.filter(kind=cls.BROWSER, revoked_at__isnull=True).exclude(
+            public_value="").order_by("created_at").first()
+        if key is None:
+            key, _raw = cls.generate(name="Storefront (browser)", kind=cls.BROWSER)
+        return key.public_value
 
     @property
     def is_active(self) -> bool:

@@ -31,10 +31,13 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"success": False, "error": message}, status=status)
 
 
-def _write_key(request) -> WriteKey | None:
+def _write_key(request, body) -> WriteKey | None:
+    """From the basic-auth user name, or (as Segment allows, and as ``sendBeacon`` must,
+    since it cannot send headers) a ``writeKey`` field in the body."""
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if not header.lower().startswith("basic "):
-        return None
+        raw_key = body.get("writeKey") if isinstance(body, dict) else None
+        return _active_key(WriteKey.hash(raw_key)) if isinstance(raw_key, str) and raw_key else None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
@@ -84,9 +87,6 @@ def _check_browser_rules(key: WriteKey, message: dict, request) -> None:
 @require_POST
 def ingest(request, call_type: str):
     """One endpoint per Segment call type, and ``batch``."""
-    key = _write_key(request)
-    if key is None:
-        return _error(401, "missing, unknown or revoked write key (send it as the basic-auth user)")
     limit = setting("TRACKING_MAX_BATCH_BYTES") if call_type == "batch" else setting(
         "TRACKING_MAX_EVENT_BYTES")
     if len(request.body) > limit:
@@ -97,6 +97,9 @@ def ingest(request, call_type: str):
         return _error(400, "the body is not valid JSON")
     if not isinstance(body, dict):
         return _error(400, "the body must be a JSON object")
+    key = _write_key(request, body)
+    if key is None:
+        return _error(401, "missing, unknown or revoked write key (send it as the basic-auth user)")
 
     received_at = timezone.now()
     options = {"received_at": received_at, "max_bytes": setting("TRACKING_MAX_EVENT_BYTES"),
