@@ -75,7 +75,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # The suite's own test-only defaults (tests/settings.py) must not leak into these runs.
     from tests.settings import TEST_ENVIRONMENT
 
-    dropped = {"DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", *TEST_ENVIRONMENT}
+    dropped = {"DATABASE_URL", "DEBUG", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE",
+               *TEST_ENVIRONMENT}
     environment = {k: v for k, v in os.environ.items() if k not in dropped}
     environment.update(env)
     return subprocess.run(
