@@ -2,52 +2,65 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Python 3.11: python3.11, or python3 when that is 3.11 (checked below). Override with PYTHON=...
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 SEED ?= 42
+PORT ?= 8000
+# Management commands outside the test suite run on the embedded defaults unless told otherwise.
+MANAGE := DEBUG=$${DEBUG:-1} $(PY) manage.py
 
 .PHONY: help install demo test run migrate seed check bench clean
 
 help:
-	@echo "make demo     set up and run the demo store (http://127.0.0.1:8000)"
-	@echo "make test     run the whole test suite on PostgreSQL and Redis"
+	@echo "make demo     set up and run the demo store (http://127.0.0.1:$(PORT))"
+	@echo "make test     run the whole test suite on PostgreSQL and Redis (PYTEST_ARGS=...)"
 	@echo "make install  create .venv and install the project with its dev extras"
-	@echo "make migrate | seed | run | check | bench | clean"
+	@echo "make migrate  apply migrations          make seed   migrate and seed the demo data"
+	@echo "make run      start without seeding     make check  system checks, missing migrations"
+	@echo "make bench    run the benchmarks        make clean  remove var/ and .venv"
 
 install: $(STAMP)
 
+# Re-run only when pyproject.toml changes; the stamp is written last, so a failed
+# install is retried by the next make.
 $(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required; found " + sys.version.split()[0] + " at $(PYTHON). Set PYTHON=/path/to/python3.11")'
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,bench]'
-	touch $(STAMP)
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 is required: no python3.11 or python3 on PATH (or set PYTHON=/path/to/python3.11)." >&2; exit 1; fi
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required; $(PYTHON) is " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11")'
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then \
+		echo "Recreating $(VENV): it is not a working Python 3.11 virtualenv."; rm -rf $(VENV); fi
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "Installing the project and its dependencies into $(VENV) (a few minutes the first time)…"
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	@touch $(STAMP)
 
 demo: install
-	$(PY) scripts/demo.py --seed $(SEED)
+	$(PY) scripts/demo.py --seed $(SEED) --port $(PORT)
 
 run: install
-	$(PY) scripts/demo.py --no-seed
+	$(PY) scripts/demo.py --no-seed --port $(PORT)
 
 test: install
 	$(PY) scripts/test_services.py -- $(PY) -m pytest $(PYTEST_ARGS)
 
 migrate: install
-	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	$(MANAGE) migrate --noinput
 
 seed: migrate
-	DEBUG=$${DEBUG:-1} $(PY) manage.py shop_seed_demo --seed $(SEED)
+	$(MANAGE) shop_seed_demo --seed $(SEED)
 
 check: install
-	DEBUG=$${DEBUG:-1} $(PY) manage.py check
-	DEBUG=$${DEBUG:-1} $(PY) manage.py makemigrations --check --dry-run
+	$(MANAGE) check
+	$(MANAGE) makemigrations --check --dry-run
 
 bench: install
 	$(PY) bench/run.py
 
 clean:
-	-$(PY) -c 'import sys; sys.path.insert(0, "."); from shop.embedded_redis import stop; stop(".")' 2>/dev/null
+	@# Stop the embedded Redis (if running) before its directory goes.
+	-@test -x $(PY) && $(PY) -c 'import sys; sys.path.insert(0, "."); from shop.embedded_redis import stop; stop(".")' 2>/dev/null || true
 	rm -rf var $(VENV) *.egg-info .pytest_cache

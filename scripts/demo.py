@@ -4,8 +4,9 @@ the tracking consumer (events from the Redis stream into the database).
     python scripts/demo.py [--seed 42] [--no-seed] [--port 8000]
 
 Without DATABASE_URL/REDIS_URL everything runs on embedded defaults: a SQLite
-file and the embedded Redis server under ``var/``. Ctrl-C stops every process
-this script started, the embedded Redis included.
+file and the embedded Redis server under ``var/``; when they are set they are
+used as they are. Ctrl-C stops every process this script started, the
+embedded Redis included; if one of them dies, the others are stopped too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
+HOST = "127.0.0.1"
 
 
 def say(message: str) -> None:
@@ -29,6 +31,7 @@ def say(message: str) -> None:
 
 
 def port_in_use(host: str, port: int) -> bool:
+    """True when something already listens on ``host:port`` (TIME_WAIT leftovers don't count)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -38,8 +41,63 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def manage(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+def port_owner(port: int) -> str:
+    """``pid N (command)`` of the process listening on ``port``, when it can be found."""
+    try:
+        import psutil
+
+        for conn in psutil.net_connections("tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                return f"pid {conn.pid} ({' '.join(psutil.Process(conn.pid).cmdline())[:100]})"
+    except Exception:  # noqa: BLE001 - only a hint for the message
+        pass
+    return ""
+
+
+def port_in_use_message(port: int) -> str:
+    owner = port_owner(port)
+    return (
+        f"Port {port} on {HOST} is already in use{' by ' + owner if owner else ''}"
+        " (another demo running?). Stop it, or use another port: "
+        f"python scripts/demo.py --port {port + 1}"
+    )
+
+
+def urls(port: int) -> list[tuple[str, str]]:
+    base = f"http://{HOST}:{port}"
+    return [
+        ("Store", f"{base}/"),
+        ("Oscar dashboard", f"{base}/dashboard/"),
+        ("Wagtail admin", f"{base}/cms/"),
+        ("Django admin", f"{base}/django-admin/"),
+    ]
+
+
+def banner(port: int) -> str:
+    sys.path.insert(0, str(ROOT))
+    from shop.demo.accounts import format_logins
+
+    return "\n".join([
+        "",
+        "=" * 72,
+        "The demo store is running. Ctrl-C stops everything.",
+        *(f"  {label:<16} {url}" for label, url in urls(port)),
+        "Staff logins:",
+        format_logins(),
+        "=" * 72,
+        "",
+    ])
+
+
+def commands(port: int) -> dict[str, list[str]]:
+    """The long-running processes, by the name that prefixes their output."""
+    return {
+        "web": [PY, "manage.py", "runserver", f"{HOST}:{port}", "--noreload", "--skip-checks"],
+        "worker": [PY, "-m", "celery", "-A", "shop", "worker", "--loglevel", "INFO",
+                   "--concurrency", "2"],
+        "beat": [PY, "-m", "celery", "-A", "shop", "beat", "--loglevel", "INFO"],
+        "events": [PY, "manage.py", "tracking_consume"],
+    }
 
 
 def _forward(name: str, stream) -> None:
@@ -49,19 +107,27 @@ def _forward(name: str, stream) -> None:
 
 
 class Processes:
-    """The demo's long-running children; stopping is idempotent."""
+    """The demo's long-running children, each in its own process group.
+
+    Their own groups keep a Ctrl-C at the terminal from reaching them half-way;
+    ``stop`` ends each whole group (the Celery worker's pool processes too).
+    """
 
     def __init__(self, env: dict[str, str]):
         self.env = env
         self.children: dict[str, subprocess.Popen] = {}
+        self.readers: list[threading.Thread] = []
 
     def start(self, name: str, command: list[str]) -> None:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, bufsize=1, start_new_session=True,  # Ctrl-C reaches us only; we stop them
+            command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+            start_new_session=True,
         )
         self.children[name] = process
-        threading.Thread(target=_forward, args=(name, process.stdout), daemon=True).start()
+        reader = threading.Thread(target=_forward, args=(name, process.stdout), daemon=True)
+        reader.start()
+        self.readers.append(reader)
 
     def first_exited(self) -> tuple[str, int] | None:
         for name, process in self.children.items():
@@ -69,37 +135,39 @@ class Processes:
                 return name, process.returncode
         return None
 
-    def stop(self, timeout: float = 15.0) -> None:
+    def _signal_groups(self, sig: int) -> None:
         for process in self.children.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                os.killpg(process.pid, sig)  # the group outlives a dead leader's pool processes
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def stop(self, timeout: float = 20.0) -> None:
+        self._signal_groups(signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        for process in self.children.values():
+        for name, process in self.children.items():
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                say(f"The {name} process did not stop within {timeout:.0f}s; killing it.")
+        self._signal_groups(signal.SIGKILL)  # stragglers of any group, leader gone or not
+        for process in self.children.values():
+            process.wait()
+        for reader in self.readers:
+            reader.join(timeout=2)
 
 
-def banner(port: int) -> str:
-    sys.path.insert(0, str(ROOT))
-    from shop.demo.accounts import format_logins
-
-    base = f"http://127.0.0.1:{port}"
-    return "\n".join([
-        "",
-        "=" * 72,
-        "The demo store is running. Ctrl-C stops everything.",
-        f"  Store            {base}/",
-        f"  Oscar dashboard  {base}/dashboard/",
-        f"  Wagtail admin    {base}/cms/",
-        f"  Django admin     {base}/django-admin/",
-        "Staff logins:",
-        format_logins(),
-        "=" * 72,
-        "",
-    ])
+def wait_until_listening(port: int, processes: Processes, stopping: threading.Event,
+                         timeout: float = 120.0) -> bool:
+    """Wait for the web server to accept connections, or a child to die, or a stop."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stopping.is_set() and not processes.first_exited():
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,11 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     env = dict(os.environ)
     env.setdefault("DEBUG", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
-    if port_in_use("127.0.0.1", args.port):
-        say(f"Port {args.port} on 127.0.0.1 is already in use (another demo running?). "
-            f"Stop it, or choose another port: python scripts/demo.py --port 8001")
+    if port_in_use(HOST, args.port):
+        say(port_in_use_message(args.port))
         return 2
 
+    say("Database: " + ("DATABASE_URL" if env.get("DATABASE_URL") else "SQLite, var/shop.sqlite3")
+        + "; Redis: " + ("REDIS_URL" if env.get("REDIS_URL") else "embedded, var/redis/redis.sock"))
     embedded_redis = not env.get("REDIS_URL")
     processes = Processes(env)
     stopping = threading.Event()
@@ -124,22 +193,28 @@ def main(argv: list[str] | None = None) -> int:
     def request_stop(signum, frame):  # noqa: ARG001 - signal handler signature
         stopping.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, request_stop)
     status = 0
     try:
-        say("Migrating the database…")
-        manage("migrate", "--noinput", "-v", "0", env=env)
-        if not args.no_seed:
-            say(f"Seeding the demo store (seed {args.seed}; a second run adds nothing)…")
-            manage("shop_seed_demo", "--seed", str(args.seed), env=env)
-        processes.start("web", [PY, "manage.py", "runserver", f"127.0.0.1:{args.port}",
-                                "--noreload", "--skip-checks"])
-        processes.start("worker", [PY, "-m", "celery", "-A", "shop", "worker",
-                                   "--loglevel", "INFO", "--concurrency", "2"])
-        processes.start("beat", [PY, "-m", "celery", "-A", "shop", "beat", "--loglevel", "INFO"])
-        processes.start("events", [PY, "manage.py", "tracking_consume"])
-        print(banner(args.port), flush=True)
+        # migrate and seed share our process group: a Ctrl-C reaches them and ends setup.
+        for label, step in [
+            ("Migrating the database (a few minutes the first time)…", ["migrate", "--noinput", "-v", "0"]),
+            *([] if args.no_seed else [(
+                f"Seeding the demo store (seed {args.seed}; nothing to do if it is already seeded)…",
+                ["shop_seed_demo", "--seed", str(args.seed)],
+            )]),
+        ]:
+            say(label)
+            started = time.monotonic()
+            subprocess.run([PY, "manage.py", *step], cwd=ROOT, env=env, check=True)
+            say(f"  done in {time.monotonic() - started:.1f}s")
+            if stopping.is_set():
+                return 130
+        for name, command in commands(args.port).items():
+            processes.start(name, command)
+        if wait_until_listening(args.port, processes, stopping):
+            print(banner(args.port), flush=True)
         while not stopping.wait(0.5):
             exited = processes.first_exited()
             if exited:
@@ -148,16 +223,23 @@ def main(argv: list[str] | None = None) -> int:
                 status = 1
                 break
     except subprocess.CalledProcessError as exc:
-        say(f"Setup failed: {' '.join(map(str, exc.cmd[1:]))} exited with status {exc.returncode}.")
-        status = 1
+        if stopping.is_set():
+            say("Interrupted.")
+            status = 130
+        else:
+            say(f"Setup failed: {' '.join(map(str, exc.cmd[1:]))} exited with status {exc.returncode}.")
+            status = 1
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, request_stop)  # a second Ctrl-C must not cut the clean-up short
         say("Stopping…")
         processes.stop()
         if embedded_redis:
             sys.path.insert(0, str(ROOT))
             from shop.embedded_redis import stop
 
-            stop(ROOT)
+            if stop(ROOT):
+                say("Stopped the embedded Redis.")
         say("Stopped.")
     return status
 
