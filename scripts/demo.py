@@ -59,7 +59,7 @@ def port_in_use_message(port: int) -> str:
     return (
         f"Port {port} on {HOST} is already in use{' by ' + owner if owner else ''}"
         " (another demo running?). Stop it, or use another port: "
-        f"python scripts/demo.py --port {port + 1}"
+        f"make demo PORT={port + 1}"
     )
 
 
@@ -157,6 +157,15 @@ class Processes:
             reader.join(timeout=2)
 
 
+def describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
 def wait_until_listening(port: int, processes: Processes, stopping: threading.Event,
                          timeout: float = 120.0) -> bool:
     """Wait for the web server to accept connections, or a child to die, or a stop."""
@@ -219,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             exited = processes.first_exited()
             if exited:
                 name, code = exited
-                say(f"The {name} process stopped unexpectedly (exit status {code}); stopping the rest.")
+                say(f"The {name} process stopped unexpectedly ({describe_exit(code)}); stopping the rest.")
                 status = 1
                 break
     except subprocess.CalledProcessError as exc:

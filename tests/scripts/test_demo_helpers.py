@@ -35,7 +35,7 @@ def test_a_listening_port_is_reported_in_use_with_its_owner():
         sock.listen()
         assert demo.port_in_use("127.0.0.1", port)
         message = demo.port_in_use_message(port)
-        assert f"Port {port}" in message and "--port" in message
+        assert f"Port {port}" in message and f"make demo PORT={port + 1}" in message
     assert not demo.port_in_use("127.0.0.1", port)
 
 
@@ -89,6 +89,11 @@ def test_stop_ends_each_process_group_including_grandchildren():
         time.sleep(0.05)
     assert not [p for p in family if _alive(p)]
     assert processes.children["stubborn"].returncode == -signal.SIGKILL
+
+
+def test_exit_descriptions_name_the_signal():
+    assert demo.describe_exit(3) == "exit status 3"
+    assert demo.describe_exit(-9) == "killed by SIGKILL"
 
 
 @pytest.mark.parametrize("argv", [["--port", "not-a-number"]])
