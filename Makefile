@@ -10,8 +10,8 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 SEED ?= 42
 PORT ?= 8000
-# Management commands outside the test suite run on the embedded defaults unless told otherwise.
-MANAGE := DEBUG=$${DEBUG:-1} $(PY) manage.py
+# manage.py with DEBUG=1 unless set; stops the embedded Redis afterwards if it started it.
+MANAGE := $(PY) scripts/manage.py
 
 .PHONY: help install demo test run migrate seed check bench clean
 
