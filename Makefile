@@ -28,11 +28,13 @@ install: $(STAMP)
 # Re-run only when pyproject.toml changes; the stamp is written last, so a failed
 # install is retried by the next make.
 $(STAMP): pyproject.toml
-	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 is required: no python3.11 or python3 on PATH (or set PYTHON=/path/to/python3.11)." >&2; exit 1; fi
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required; $(PYTHON) is " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11")'
+	@v=$$($(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	if [ "$$v" != 3.11 ]; then \
+		echo "Python 3.11 is required; '$(PYTHON)' is $${v:-not a working Python}. Set PYTHON=/path/to/python3.11" >&2; exit 1; fi
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then \
 		echo "Recreating $(VENV): it is not a working Python 3.11 virtualenv."; rm -rf $(VENV); fi
-	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@test -x $(PY) || { echo "Creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "Could not create $(VENV). On Debian/Ubuntu: apt-get install python3.11-venv" >&2; exit 1; }; }
 	@echo "Installing the project and its dependencies into $(VENV) (a few minutes the first time)…"
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
