@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 BENCHMARKS = {
     "ingest": "bench.ingest",
     "storefront": "bench.storefront",
+    "pipeline": "bench.pipeline",
 }
 
 
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=sorted(BENCHMARKS), action="append")
     parser.add_argument("--requests", type=int, default=100, help="measured requests per page")
+    parser.add_argument("--migrate", action="store_true",
+                        help="apply migrations first (for a fresh database, e.g. a throwaway one)")
     args = parser.parse_args(argv)
     if args.requests < 5:
         parser.error("--requests must be at least 5")
@@ -37,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
     import importlib
+
+    if args.migrate:
+        from django.core.management import call_command
+
+        print("Applying migrations to the benchmark database…", flush=True)
+        call_command("migrate", verbosity=0)
 
     status = 0
     for name in args.only or sorted(BENCHMARKS):

@@ -100,6 +100,6 @@ def stream_name():
     name = f"test-tracking-{uuid.uuid4().hex[:10]}"
     with override_settings(TRACKING_STREAM=name, TRACKING_CONSUMER_GROUP=f"{name}-group"):
         yield name
-    from tracking.stream import client
+    from tracking.stream import client, shard_streams
 
-    client().delete(name)
+    client().delete(*shard_streams(name))

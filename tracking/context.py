@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import uuid
 from contextvars import ContextVar
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.core.exceptions import DisallowedHost
+from django.urls import reverse
 
 from tracking.defaults import setting
 from tracking.messages import truncate_ip
@@ -26,6 +28,12 @@ event_time: ContextVar = ContextVar("tracking_event_time", default=None)
 UTM_FIELDS = {"utm_source": "source", "utm_medium": "medium", "utm_campaign": "name",
               "utm_term": "term", "utm_content": "content"}
 ONE_YEAR = 365 * 24 * 3600
+
+
+@lru_cache(maxsize=1)
+def api_prefix() -> str:
+    """Where the HTTP Tracking API is mounted (``/tracking/v1/``)."""
+    return reverse("tracking:v1-batch").removesuffix("batch")
 
 
 def anonymous_id(request) -> str:
@@ -75,6 +83,8 @@ class TrackingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path_info.startswith(api_prefix()):
+            return self.get_response(request)  # SDK calls carry their own ids; no cookie for them
         cookie = setting("TRACKING_ANONYMOUS_COOKIE")
         existing = request.COOKIES.get(cookie, "")
         allowed = consent_given(request)

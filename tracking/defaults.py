@@ -7,6 +7,10 @@ DEFAULTS = {
     "TRACKING_WRITE_KEY_CACHE_SECONDS": 10,
     # Redis stream that the HTTP API appends to and the consumers read.
     "TRACKING_STREAM": "tracking:events",
+    # The stream is split in shards by visitor, so that consumers given different shards
+    # (``tracking_consume --shards``) never handle the same visitor and keep that
+    # visitor's events in order. Changing it moves visitors between shards: drain first.
+    "TRACKING_STREAM_SHARDS": 4,
     "TRACKING_CONSUMER_GROUP": "tracking-consumers",
     # Segment's limits.
     "TRACKING_MAX_EVENT_BYTES": 32 * 1024,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 from django.db.models import Q
 
@@ -27,20 +26,22 @@ def link_identities(events: list[Event]) -> None:
 
 
 def _open_sessions(visitors: set[str], since) -> dict[str, OpenSession]:
-    latest: dict[str, Session] = {}
-    for session in Session.objects.filter(visitor__in=visitors, last_event_at__gte=since).order_by(
-        "visitor", "-last_event_at"
-    ):
-        latest.setdefault(session.visitor, session)
-    return {
-        visitor: OpenSession(
-            key=s.key, visitor=visitor, started_at=s.started_at, last_at=s.last_event_at,
-            source=Source(s.source, s.medium, s.campaign, s.referrer_domain, s.search_terms),
-            user_id=s.user_id, entry_path=s.entry_path, page_count=s.page_count,
-            event_count=s.event_count, converted=s.converted,
-        )
-        for visitor, s in latest.items()
-    }
+    """Each visitor's latest session that may still be open."""
+    columns = ("key", "visitor", "started_at", "last_event_at", "source", "medium", "campaign",
+               "referrer_domain", "search_terms", "user_id", "entry_path", "page_count",
+               "event_count", "converted")
+    latest: dict[str, OpenSession] = {}
+    rows = Session.objects.filter(visitor__in=visitors, last_event_at__gte=since).order_by(
+        "visitor", "-last_event_at").values_list(*columns)
+    for (key, visitor, started_at, last_at, source, medium, campaign, referrer_domain,
+         search_terms, user_id, entry_path, page_count, event_count, converted) in rows:
+        if visitor not in latest:
+            latest[visitor] = OpenSession(
+                key=key, visitor=visitor, started_at=started_at, last_at=last_at,
+                source=Source(source, medium, campaign, referrer_domain, search_terms),
+                user_id=user_id, entry_path=entry_path, page_count=page_count,
+                event_count=event_count, converted=converted)
+    return latest
 
 
 def sessionise(events: list[Event]) -> None:
@@ -51,30 +52,25 @@ def sessionise(events: list[Event]) -> None:
     events.sort(key=lambda e: (e.anonymous_id or e.user_id, e.timestamp))
     visitors = {e.anonymous_id or e.user_id for e in events}
     open_sessions = _open_sessions(visitors, min(e.timestamp for e in events) - TIMEOUT)
-    known = {s.key for s in open_sessions.values()}
     items = [{"visitor": e.anonymous_id or e.user_id, "timestamp": e.timestamp, "type": e.type,
               "event": e.event, "context": e.context, "user_id": e.user_id} for e in events]
     touched: dict[str, OpenSession] = {}
     for event, key in zip(events, assign(items, open_sessions, touched=touched)):
         event.session_id = key
-    new, existing = [], []
-    for state in touched.values():
-        row = Session(
-            key=state.key, visitor=state.visitor, user_id=state.user_id, started_at=state.started_at,
-            last_event_at=state.last_at, entry_path=state.entry_path[:500],
-            source=state.source.source[:100], medium=state.source.medium[:100],
-            campaign=state.source.campaign[:200], referrer_domain=state.source.referrer_domain[:200],
-            search_terms=state.source.search_terms[:200], page_count=state.page_count,
-            event_count=state.event_count, converted=state.converted,
-        )
-        (existing if state.key in known else new).append(row)
-    Session.objects.bulk_create(new, ignore_conflicts=True)
-    if existing:
-        ids = dict(Session.objects.filter(key__in=[s.key for s in existing]).values_list("key", "id"))
-        for row in existing:
-            row.id = ids[row.key]
-        Session.objects.bulk_update(existing, ["user_id", "last_event_at", "page_count",
-                                               "event_count", "converted"])
+    # One upsert for new and continued sessions. The caller holds each visitor's lock
+    # (tracking.consumer.lock_visitors), so the totals computed here are the whole truth.
+    Session.objects.bulk_create(
+        [Session(key=state.key, visitor=state.visitor, user_id=state.user_id,
+                 started_at=state.started_at, last_event_at=state.last_at,
+                 entry_path=state.entry_path[:500], source=state.source.source[:100],
+                 medium=state.source.medium[:100], campaign=state.source.campaign[:200],
+                 referrer_domain=state.source.referrer_domain[:200],
+                 search_terms=state.source.search_terms[:200], page_count=state.page_count,
+                 event_count=state.event_count, converted=state.converted)
+         for state in touched.values()],
+        update_conflicts=True, unique_fields=["key"],
+        update_fields=["user_id", "last_event_at", "page_count", "event_count", "converted"],
+    )
 
 
 def events_of_user(user_id: str):

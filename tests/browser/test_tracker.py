@@ -4,6 +4,7 @@ import os
 import time
 
 import pytest
+from django.db import connection
 
 from tracking.consumer import consume_once, ensure_group
 from tracking.models import Event
@@ -31,15 +32,21 @@ def browser(monkeypatch):
 
 
 def _stored(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        while consume_once("browser-test", block_ms=100):
-            pass
-        found = [e for e in Event.objects.all() if predicate(e)]
-        if found:
-            return found
-        time.sleep(0.2)
-    return []
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            while consume_once("browser-test", block_ms=100):
+                pass
+            found = [e for e in Event.objects.all() if predicate(e)]
+            if found:
+                return found
+            time.sleep(0.2)
+        return []
+    finally:
+        # Under Playwright the test body runs in another context than the fixtures, so
+        # Django gives it its own connection, which nothing else would close; left open,
+        # it stops pytest-django from dropping the test database.
+        connection.close()
 
 
 def test_page_view_and_slot_click_are_recorded(browser, live_server, site_pages, stream_name,

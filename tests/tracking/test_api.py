@@ -6,7 +6,7 @@ import pytest
 
 from tests.tracking.conftest import basic_auth
 from tracking.models import WriteKey
-from tracking.stream import client
+from tracking.stream import backlog, client
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,7 @@ def _post(http, path, body, key=None, raw=None):
 
 
 def _stream_length(stream_name):
-    return client().xlen(stream_name)
+    return backlog(stream_name)["length"]
 
 
 def _track(message_id="m-1", **extra):
@@ -120,3 +120,9 @@ def test_unreachable_redis_answers_503(client, stream_name, server_key, settings
         stream.client.cache_clear()
     assert response.status_code == 503
     assert "retry" in response.json()["error"]
+
+
+def test_api_answers_set_no_tracking_cookie(client, stream_name, server_key):
+    """SDK calls name their own visitor: the store's first-party cookie is not for them."""
+    response = _post(client, "track", _track(), server_key)
+    assert response.status_code == 200 and "ecrm_aid" not in response.cookies

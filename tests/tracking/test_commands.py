@@ -51,9 +51,14 @@ def test_replay_stores_a_fixed_quarantined_event_once():
     entry.save()
     call_command("tracking_replay", stdout=StringIO())
     call_command("tracking_replay", stdout=StringIO())
-    assert Event.objects.get().event == "Price List Downloaded"
+    event = Event.objects.get()
+    assert event.event == "Price List Downloaded"
     entry.refresh_from_db()
     assert entry.replayed_at is not None
+    # replayed through the consumer's own path: the event has its session like any other
+    from tracking.models import Session
+
+    assert event.session_id == Session.objects.get(visitor="a").key
 
 
 def test_purge_deletes_only_events_past_retention(settings):

@@ -14,7 +14,7 @@ import time
 from datetime import timedelta
 
 import redis
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -25,6 +25,9 @@ from tracking.messages import (
 )
 from tracking.models import WriteKey
 from tracking.stream import append
+
+
+SUCCESS = b'{"success": true}'
 
 
 def _error(status: int, message: str) -> JsonResponse:
@@ -117,7 +120,7 @@ def ingest(request, call_type: str):
         typed = [(body, call_type)]
         options["max_bytes"] = None  # the whole body, checked above, is this one message
 
-    messages = []
+    messages, server_context = [], _request_context(request)
     for position, (raw, endpoint_type) in enumerate(typed):
         try:
             message = normalise(raw, call_type=endpoint_type, **options)
@@ -127,7 +130,7 @@ def ingest(request, call_type: str):
             return _error(400, f"{where}{exc}")
         except PermissionError as exc:
             return _error(403, str(exc))
-        message["context"] = {**message["context"], **_request_context(request)}
+        message["context"] = {**message["context"], **server_context}
         message["source"] = "browser" if key.kind == WriteKey.BROWSER else "api"
         message["write_key_id"] = key.pk
         messages.append(message)
@@ -135,4 +138,4 @@ def ingest(request, call_type: str):
         append(messages)
     except redis.RedisError:
         return _error(503, "the event queue is unavailable; retry later")
-    return JsonResponse({"success": True})
+    return HttpResponse(SUCCESS, content_type="application/json")
