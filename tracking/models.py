@@ -61,11 +61,11 @@ class Event(models.Model):
     retention purge."""
 
     message_id = models.CharField(max_length=100, unique=True)
-    type = models.CharField(max_length=10, db_index=True)  # track, identify, page, ...
-    event = models.CharField(max_length=200, blank=True, db_index=True)  # track's event name
+    type = models.CharField(max_length=10)  # track, identify, page, ...
+    event = models.CharField(max_length=200, blank=True)  # track's event name
     name = models.CharField(max_length=200, blank=True)  # page/screen name
-    anonymous_id = models.CharField(max_length=100, blank=True, db_index=True)
-    user_id = models.CharField(max_length=100, blank=True, db_index=True)
+    anonymous_id = models.CharField(max_length=100, blank=True)
+    user_id = models.CharField(max_length=100, blank=True)
     session_id = models.CharField(max_length=100, blank=True, db_index=True)
     timestamp = models.DateTimeField(db_index=True, help_text="When it happened, skew-corrected.")
     received_at = models.DateTimeField()
@@ -77,8 +77,11 @@ class Event(models.Model):
     stored_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        # Every index costs each insert (the consumer's hot path): only those queries use.
+        # A person's or visitor's history, an event's occurrences over time (funnels).
         indexes = [models.Index(fields=["user_id", "timestamp"]),
-                   models.Index(fields=["anonymous_id", "timestamp"])]
+                   models.Index(fields=["anonymous_id", "timestamp"]),
+                   models.Index(fields=["event", "timestamp"])]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event or self.name} {self.message_id}"
