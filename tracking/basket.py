@@ -1,17 +1,22 @@
-"""Basket events Oscar has no signal for: Cart Viewed and Product Removed.
+"""Basket events Oscar has no signal for: Cart Viewed, Product Removed, and the
+voucher form's Coupon Entered / Applied / Denied.
 
 The middleware looks at the basket before and after the basket page handles
 a request; lines that disappear or shrink there are removals the shopper
-made. (A model signal would also fire for baskets merged at login.)
+made. (A model signal would also fire for baskets merged at login.) Oscar
+sends ``voucher_addition`` before it checks that the basket qualifies, and
+then silently takes a non-qualifying voucher out again, so the voucher form's
+outcome is read from the basket after the view, not from the signal.
 """
 
 from __future__ import annotations
 
 from tracking.context import request_context
+from tracking.receivers import VOUCHER_ADD_VIEW
 from tracking.receivers import _never_breaks_the_store, _product, _who
 from tracking.services import event_record
 
-BASKET_VIEWS = {"basket:summary"}
+BASKET_VIEWS = {"basket:summary", VOUCHER_ADD_VIEW}
 
 
 def _lines(request) -> dict[int, tuple]:
@@ -28,6 +33,7 @@ class BasketEventsMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         record_removals(request)
+        record_coupon_outcome(request)
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -36,6 +42,8 @@ class BasketEventsMiddleware:
             return None
         if request.method == "GET":
             self._cart_viewed(request)
+        elif request.method == "POST" and match.view_name == VOUCHER_ADD_VIEW:
+            request._tracking_coupon_code = request.POST.get("code", "").strip().upper()[:128]
         elif request.method == "POST":
             request._tracking_lines_before = _lines(request)
         return None
@@ -63,3 +71,25 @@ def record_removals(request) -> None:
                          properties={**_product(product, quantity=quantity - remaining),
                                      "cart_id": str(request.basket.pk)},
                          **_who(request))
+
+
+@_never_breaks_the_store
+def record_coupon_outcome(request) -> None:
+    code = getattr(request, "_tracking_coupon_code", "")
+    if not code:
+        return
+    basket = request.basket
+    cart = {"cart_id": str(basket.pk) if basket.pk else "", "coupon_name": code}
+    _record_coupon(request, "Coupon Entered", cart)
+    voucher = next((v for v in basket.vouchers.all() if v.code.upper() == code), None) if basket.pk else None
+    if voucher is not None:
+        _record_coupon(request, "Coupon Applied", {**cart, "coupon_id": str(voucher.pk)})
+        return
+    # Oscar said why in the message it queued for the shopper (expired, not found, ...).
+    queued = getattr(getattr(request, "_messages", None), "_queued_messages", [])
+    reason = str(queued[-1].message) if queued else "the voucher was not applied"
+    _record_coupon(request, "Coupon Denied", {**cart, "reason": reason})
+
+
+def _record_coupon(request, event: str, properties: dict) -> None:
+    event_record(event=event, context=request_context(request), properties=properties, **_who(request))

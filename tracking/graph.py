@@ -9,20 +9,44 @@ from tracking.models import Event, IdentityLink, Session
 from tracking.sessions import TIMEOUT, OpenSession, Source, assign
 
 
+def guest_person(email: str) -> str:
+    """The person key of a customer known only by the e-mail of a guest checkout."""
+    return f"email:{email.strip().lower()}"
+
+
 def link_identities(events: list[Event]) -> None:
-    """Record which anonymous ids (and aliased user ids) belong to which user id."""
+    """Record which anonymous ids (and aliased user ids, and e-mail addresses) are which person.
+
+    A person is a user id, or for a guest checkout ``email:<address>``; a customer's
+    e-mail (from ``identify`` traits) joins their guest purchases to them. Only the
+    server and server-side SDKs may tie a visitor to an e-mail: a public browser key
+    could otherwise attach its own history to someone else's address.
+    """
     links = {}
     for event in events:
+        when = event.timestamp
         if event.user_id and event.anonymous_id:
-            links[(IdentityLink.ANONYMOUS, event.anonymous_id, event.user_id)] = (event.timestamp, event.type)
+            links[(IdentityLink.ANONYMOUS, event.anonymous_id, event.user_id)] = (when, event.type)
         previous = event.properties.get("previous_id") if event.type == "alias" else None
         if previous and event.user_id and previous != event.user_id:
-            links[(IdentityLink.ALIAS, previous, event.user_id)] = (event.timestamp, "alias")
+            links[(IdentityLink.ALIAS, previous, event.user_id)] = (when, "alias")
+        if event.source == "browser":
+            continue
+        email = _email(event.traits.get("email")) if event.type == "identify" else ""
+        if email and event.user_id:
+            links[(IdentityLink.EMAIL, email, event.user_id)] = (when, "identify")
+        email = _email(event.properties.get("email")) if event.event == "Order Completed" else ""
+        if email and event.anonymous_id and not event.user_id:
+            links[(IdentityLink.ANONYMOUS, event.anonymous_id, guest_person(email))] = (when, "checkout")
     IdentityLink.objects.bulk_create(
         [IdentityLink(kind=kind, identifier=identifier, user_id=user_id, first_seen_at=when, via=via)
          for (kind, identifier, user_id), (when, via) in links.items()],
         ignore_conflicts=True,
     )
+
+
+def _email(value) -> str:
+    return value.strip().lower()[:254] if isinstance(value, str) and "@" in value else ""
 
 
 def _open_sessions(visitors: set[str], since) -> dict[str, OpenSession]:
@@ -74,11 +98,14 @@ def sessionise(events: list[Event]) -> None:
 
 
 def events_of_user(user_id: str):
-    """All of a person's events: under their user id, an aliased one, or a linked anonymous id."""
+    """All of a person's events: under their user id, an aliased one, a linked anonymous id,
+    or a guest checkout made with their e-mail address before they had an account."""
     aliases = set(IdentityLink.objects.filter(user_id=user_id, kind=IdentityLink.ALIAS)
                   .values_list("identifier", flat=True))
-    user_ids = {user_id, *aliases}
-    anonymous = IdentityLink.objects.filter(user_id__in=user_ids, kind=IdentityLink.ANONYMOUS)
+    emails = IdentityLink.objects.filter(user_id=user_id, kind=IdentityLink.EMAIL).values_list(
+        "identifier", flat=True)
+    people = {user_id, *aliases, *(guest_person(email) for email in emails)}
+    anonymous = IdentityLink.objects.filter(user_id__in=people, kind=IdentityLink.ANONYMOUS)
     return Event.objects.filter(
-        Q(user_id__in=user_ids) | Q(anonymous_id__in=anonymous.values("identifier"))
+        Q(user_id__in=people) | Q(anonymous_id__in=anonymous.values("identifier"))
     ).order_by("timestamp")

@@ -25,6 +25,7 @@ from oscar.apps.search.signals import user_search
 from tracking.context import anonymous_id, current_request, request_context
 from tracking.services import event_record
 
+VOUCHER_ADD_VIEW = "basket:vouchers-add"  # its outcome is recorded by tracking.basket
 STATUS_EVENTS = {"Cancelled": "Order Cancelled", "Refunded": "Order Refunded"}
 
 logger = logging.getLogger(__name__)
@@ -114,6 +115,10 @@ def _coupon(event: str, basket, voucher) -> None:
 @receiver(voucher_addition, dispatch_uid="tracking.voucher_addition")
 @_never_breaks_the_store
 def coupon_was_applied(sender, basket, voucher, **kwargs):
+    request = current_request.get()
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.view_name == VOUCHER_ADD_VIEW:
+        return  # Oscar may still take it out again: tracking.basket records what happened
     _coupon("Coupon Applied", basket, voucher)
 
 

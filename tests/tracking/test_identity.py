@@ -60,3 +60,21 @@ def test_sessions_are_stored_with_their_counts(stream_name):
     _send(_track("s-5", "v", 1))
     assert Session.objects.filter(visitor="v").count() == 2
     assert Session.objects.filter(visitor="v").order_by("started_at").last().event_count == 3
+
+
+def test_only_the_server_may_tie_a_visitor_to_an_email(stream_name):
+    from tracking.models import IdentityLink
+
+    ensure_group()
+    claim = {**_track("fake-order", "intruder", 1, event="Order Completed"),
+             "properties": {"email": "ada@example.com"}}
+    append([{**normalise(claim, received_at=NOW), "source": "browser", "write_key_id": None}])
+    _send({"type": "identify", "userId": "42", "anonymousId": "laptop", "messageId": "id-1",
+           "traits": {"email": "Ada@Example.com"}})
+    assert IdentityLink.objects.filter(kind=IdentityLink.EMAIL, identifier="ada@example.com",
+                                       user_id="42").exists()
+    assert "fake-order" not in set(events_of_user("42").values_list("message_id", flat=True))
+    guest = {**_track("real-order", "kiosk", 1, event="Order Completed"),
+             "properties": {"email": "ada@example.com"}}
+    _send(guest)  # a server-side SDK's guest order with her address is hers
+    assert "real-order" in set(events_of_user("42").values_list("message_id", flat=True))

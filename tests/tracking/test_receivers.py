@@ -54,6 +54,23 @@ def test_a_visit_that_ends_in_an_order_is_tracked_once_per_action(
     assert order.properties["products"][0]["quantity"] == 2
     assert order.message_id.startswith("order-") and order.message_id.endswith("-completed")
 
+    # Later she registers, on another device, with the e-mail of her guest checkout:
+    # the guest visit and its order become part of her history.
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from tracking.graph import events_of_user
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/accounts/login/", {
+            "registration-email": "Grace@Example.org", "registration-password1": "a-Long-pass-phrase-9",
+            "registration-password2": "a-Long-pass-phrase-9", "registration_submit": "Register"})
+    assert response.status_code == 302
+    _drain()
+    user = get_user_model().objects.get(email__iexact="grace@example.org")
+    history = set(events_of_user(str(user.pk)).values_list("event", flat=True))
+    assert {"Product Viewed", "Order Completed", "Signed Up"} <= history
+
 
 def test_status_changes_belong_to_the_customer_not_to_staff(
     stream_name, site_pages, django_capture_on_commit_callbacks
@@ -113,7 +130,31 @@ def test_voucher_application_and_removal_are_tracked(client, stream_name, site_p
     _drain()
     coupons = list(Event.objects.filter(event__startswith="Coupon").order_by("timestamp", "id")
                    .values_list("event", "properties__coupon_name"))
-    assert coupons == [("Coupon Applied", "WINTER10"), ("Coupon Removed", "WINTER10")]
+    assert coupons == [("Coupon Entered", "WINTER10"), ("Coupon Applied", "WINTER10"),
+                       ("Coupon Removed", "WINTER10")]
+
+
+def test_vouchers_oscar_refuses_are_coupon_denied_with_its_reason(
+    client, stream_name, site_pages, product_in_stock, django_capture_on_commit_callbacks
+):
+    from oscar.test.factories import create_voucher
+
+    ensure_group()
+    voucher = create_voucher(code="BIGBASKET")
+    condition = voucher.offers.get().condition
+    condition.value = 100  # a hundred items needed: one does not qualify
+    condition.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/basket/add/{product_in_stock.pk}/", {"quantity": 1})
+        client.post("/basket/vouchers/add/", {"code": "bigbasket"})
+        client.post("/basket/vouchers/add/", {"code": "NOSUCHCODE"})
+    _drain()
+    coupons = list(Event.objects.filter(event__startswith="Coupon").order_by("timestamp", "id")
+                   .values_list("event", "properties__coupon_name", "properties__reason"))
+    assert [c[:2] for c in coupons] == [
+        ("Coupon Entered", "BIGBASKET"), ("Coupon Denied", "BIGBASKET"),
+        ("Coupon Entered", "NOSUCHCODE"), ("Coupon Denied", "NOSUCHCODE")]
+    assert "does not qualify" in coupons[1][2] and "No voucher found" in coupons[3][2]
 
 
 def test_basket_view_and_line_removal_are_tracked(client, stream_name, site_pages, product_in_stock,
