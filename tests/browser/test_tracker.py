@@ -16,8 +16,10 @@ pytestmark = [
     pytest.mark.slow,
 ]
 HUMAN = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
+# The user agent is set for the whole browser too: a beacon sent as a page unloads leaves
+# without the page's override, and "HeadlessChrome" would be filtered out as a robot.
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-agent={HUMAN}"]
 
 
 @pytest.fixture
@@ -72,10 +74,50 @@ def test_page_view_and_slot_click_are_recorded(browser, live_server, site_pages,
     page.wait_for_url("**/catalogue/")
     clicks = _stored(lambda e: e.event == "Product Clicked")
     assert clicks and clicks[0].properties["token"] == "tok-123"
+    # Leaving a page sends the time spent on it, by beacon, as the page goes away.
+    left = _stored(lambda e: e.event == "Page Left" and e.properties.get("path") == "/")
+    assert left and left[0].anonymous_id == anonymous_id
+    assert isinstance(left[0].properties["seconds_on_page"], int)
+
     # The server's own Product Viewed and the browser's events share the visitor.
     page.goto(f"{live_server.url}{product_in_stock.get_absolute_url()}")
     viewed = _stored(lambda e: e.event == "Product Viewed")
     assert viewed and viewed[0].anonymous_id == anonymous_id
+    # The shopper adds it to the basket with the product page's own button.
+    page.click("#add_to_basket_form button[type=submit]")
+    page.wait_for_load_state()
+    added = _stored(lambda e: e.event == "Product Added")
+    assert added and added[0].anonymous_id == anonymous_id
+    assert added[0].properties["sku"] == "TEST-SKILLET-26" and added[0].properties["cart_id"]
+    # Counted once: the browser does not report what the server already did.
+    assert len(_stored(lambda e: e.event == "Product Added", timeout=1)) == 1
+
+
+def test_logging_in_stitches_the_browsing_before_it(browser, live_server, site_pages, stream_name):
+    from django.contrib.auth import get_user_model
+
+    from tracking.graph import events_of_user
+
+    ensure_group()
+    user = get_user_model().objects.create_user(
+        username="ada", email="ada@example.com", password="correct-horse-battery-9")
+    page = browser.new_page(user_agent=HUMAN)
+    page.goto(f"{live_server.url}/delivery/")
+    anonymous_id = page.evaluate("window.ecrm.anonymousId")
+    assert _stored(lambda e: e.type == "page" and e.anonymous_id == anonymous_id)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("[name=login-username]", "ada@example.com")
+    page.fill("[name=login-password]", "correct-horse-battery-9")
+    page.click("button[name=login_submit]")
+    page.wait_for_load_state()
+    page.goto(f"{live_server.url}/about/")
+    # After login the tracker sends her user id, with the same anonymous id as before.
+    after = _stored(lambda e: e.type == "page" and e.user_id == str(user.pk))
+    assert after and after[0].anonymous_id == anonymous_id
+    history = events_of_user(str(user.pk))
+    paths = {e.context.get("page", {}).get("path") for e in history if e.type == "page"}
+    assert {"/delivery/", "/about/"} <= paths  # what she browsed before logging in is hers
+    assert history.filter(type="identify").exists()
 
 
 def test_global_privacy_control_stops_the_tracker(browser, live_server, site_pages, stream_name):
