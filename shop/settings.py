@@ -301,6 +301,19 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
         "url_name": "wagtailadmin_home",
         "access_fn": lambda user, *args: user.has_perm("wagtailadmin.access_admin"),
     },
+    {
+        "label": _("Tracking"),
+        "icon": "fas fa-satellite-dish",
+        "children": [
+            {"label": _("Write keys"), "url_name": "tracking-dashboard:write-keys",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm("tracking.view_writekey")},
+            {"label": _("Live events"), "url_name": "tracking-dashboard:events",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm("tracking.view_event")},
+            {"label": _("Quarantine"), "url_name": "tracking-dashboard:quarantine",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm(
+                 "tracking.view_quarantinedevent")},
+        ],
+    },
 ]
 
 # --- Wagtail ----------------------------------------------------------------------------

@@ -25,6 +25,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tracking/", include("tracking.urls")),
+    path("dashboard/tracking/", include("tracking.dashboard.urls")),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(_oscar_patterns_without_home())),
     path("", include(wagtail_urls)),
