@@ -19,7 +19,7 @@ from tracking.services import event_record
 BASKET_VIEWS = {"basket:summary", VOUCHER_ADD_VIEW}
 
 
-def _lines(request) -> dict[int, tuple]:
+def basket_lines(request) -> dict[int, tuple]:
     basket = getattr(request, "basket", None)
     if basket is None or not basket.pk:
         return {}
@@ -40,30 +40,33 @@ class BasketEventsMiddleware:
         match = getattr(request, "resolver_match", None)
         if match is None or match.view_name not in BASKET_VIEWS:
             return None
-        if request.method == "GET":
-            self._cart_viewed(request)
+        if request.method == "GET" and match.view_name != VOUCHER_ADD_VIEW:
+            record_cart_viewed(request)
         elif request.method == "POST" and match.view_name == VOUCHER_ADD_VIEW:
             request._tracking_coupon_code = request.POST.get("code", "").strip().upper()[:128]
         elif request.method == "POST":
-            request._tracking_lines_before = _lines(request)
+            request._tracking_lines_before = basket_lines(request)
         return None
 
-    @_never_breaks_the_store
-    def _cart_viewed(self, request):
-        lines = _lines(request)
-        basket = request.basket
-        event_record(event="Cart Viewed", context=request_context(request), properties={
-            "cart_id": str(basket.pk) if basket.pk else "",
-            "products": [_product(product, quantity=quantity) for product, quantity in lines.values()],
-        }, **_who(request))
+
+@_never_breaks_the_store
+def record_cart_viewed(request) -> None:
+    """The shopper looked at their basket (the basket page, or an importer replaying it)."""
+    lines = basket_lines(request)
+    basket = request.basket
+    event_record(event="Cart Viewed", context=request_context(request), properties={
+        "cart_id": str(basket.pk) if basket.pk else "",
+        "products": [_product(product, quantity=quantity) for product, quantity in lines.values()],
+    }, **_who(request))
 
 
 @_never_breaks_the_store
 def record_removals(request) -> None:
+    """Lines that shrank since ``request._tracking_lines_before`` (a ``basket_lines`` snapshot)."""
     before = getattr(request, "_tracking_lines_before", None)
     if before is None:
         return
-    after = _lines(request)
+    after = basket_lines(request)
     for product_id, (product, quantity) in before.items():
         remaining = after.get(product_id, (product, 0))[1]
         if remaining < quantity:

@@ -24,9 +24,10 @@ from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_class, get_model
 
 from shop.demo.generate import CustomerSpec
+from shop.demo.simulation import Event
+from tracking.basket import basket_lines, record_cart_viewed, record_removals
 from tracking.context import current_request, event_time
 from tracking.defaults import setting as tracking_setting
-from shop.demo.simulation import Event
 
 Basket = get_model("basket", "Basket")
 Order = get_model("order", "Order")
@@ -64,6 +65,8 @@ class StoreSink:
                 continue
             # Everything the store records about this action happened at the simulated time.
             clock = event_time.set(event.timestamp)
+            if state.request is not None and event.name != "Session Started":
+                state.request = self._page(state, event)
             request = current_request.set(state.request)
             try:
                 handler(state, event)
@@ -79,18 +82,44 @@ class StoreSink:
     def _session_started(self, state: _ShopperState, event: Event) -> None:
         props = event.properties
         query = urlencode(props.get("utm", {}))
-        path = props["landing_page"] + (f"?{query}" if query else "")
-        request = self.factory.get(
-            path, HTTP_REFERER=props.get("referrer", ""),
-            HTTP_USER_AGENT=USER_AGENTS[props["device"]], REMOTE_ADDR="127.0.0.1",
-        )
+        landing = props["landing_page"]
+        product = self.products.get(landing.strip("/").rsplit("/", 1)[-1])
+        path = (product.get_absolute_url() if product is not None else landing) + (
+            f"?{query}" if query else "")
+        state.device = props["device"]
+        state.request = self._request(state, path, referrer=props.get("referrer", ""),
+                                      session_id=event.session_id)
+        self.counts["sessions"] += 1
+
+    def _request(self, state: _ShopperState, path: str, *, referrer: str, session_id: str):
+        request = self.factory.get(path, HTTP_REFERER=referrer, REMOTE_ADDR="127.0.0.1",
+                                   HTTP_USER_AGENT=USER_AGENTS[state.device])
         request.user = state.user
         request.session = {}
-        # What tracking's middleware and the browser's cookies give a live request.
+        # What tracking's middleware, Oscar's basket middleware and the browser's cookies
+        # give a live request.
         request.tracking_anonymous_id = state.anonymous_id
-        request.COOKIES[tracking_setting("TRACKING_SESSION_COOKIE")] = event.session_id
-        state.request = request
-        self.counts["sessions"] += 1
+        request.COOKIES[tracking_setting("TRACKING_SESSION_COOKIE")] = session_id
+        if state.basket is not None:
+            request.basket = state.basket
+        return request
+
+    def _page(self, state: _ShopperState, event: Event):
+        """The request of the page this event happened on, reached from the previous page."""
+        props, previous = event.properties, state.request
+        product = self.products.get(props.get("upc", ""))
+        if event.name in ("Product Viewed", "Product Added") and product is not None:
+            path = product.get_absolute_url()
+        elif event.name == "Products Searched":
+            path = "/search/?" + urlencode({"q": props["query"]})
+        elif event.name in ("Product Removed", "Cart Viewed"):
+            path = "/basket/"
+        elif event.name in ("Checkout Started", "Order Completed"):
+            path = "/checkout/"
+        else:
+            return previous
+        return self._request(state, path, referrer=previous.build_absolute_uri(),
+                             session_id=previous.COOKIES[tracking_setting("TRACKING_SESSION_COOKIE")])
 
     def _product_viewed(self, state: _ShopperState, event: Event) -> None:
         product = self.products[event.properties["upc"]]
@@ -108,6 +137,7 @@ class StoreSink:
 
     def _product_added(self, state: _ShopperState, event: Event) -> None:
         basket = state.open_basket(event.timestamp)
+        state.request.basket = basket  # tracking reads the cart id and price from it
         product = self.products[event.properties["upc"]]
         basket.add_product(product, event.properties["quantity"])
         basket_addition.send(sender=StoreSink, product=product, user=state.user,
@@ -116,8 +146,15 @@ class StoreSink:
 
     def _product_removed(self, state: _ShopperState, event: Event) -> None:
         if state.basket is not None:
+            # As the basket page does: tracking compares the lines before and after.
+            state.request._tracking_lines_before = basket_lines(state.request)
             state.basket.lines.filter(product=self.products[event.properties["upc"]]).delete()
             state.basket.reset_offer_applications()
+            record_removals(state.request)
+
+    def _cart_viewed(self, state: _ShopperState, event: Event) -> None:
+        if state.basket is not None:
+            record_cart_viewed(state.request)
 
     def _checkout_started(self, state: _ShopperState, event: Event) -> None:
         start_checkout.send(sender=StoreSink, request=state.request)
@@ -176,6 +213,7 @@ class _ShopperState:
         self.request = None
         self.basket = None
         self.basket_started: datetime | None = None
+        self.device = "desktop"
         self.orders: dict[str, object] = {}
         self.strategy = Selector().strategy(user=user if user.is_authenticated else None)
 

@@ -154,3 +154,14 @@ def test_seeded_behaviour_arrives_as_tracked_events_at_simulated_times(
     assert customer_events.filter(event="Product Viewed", anonymous_id__startswith="demo-c").exists()
     order_events = Event.objects.filter(event="Order Completed")
     assert order_events.count() == Order.objects.count()
+    # Basket events that live traffic records through the basket page's middleware.
+    assert {"Cart Viewed", "Product Removed"} <= names
+    added = Event.objects.filter(event="Product Added").first()
+    assert added.properties["cart_id"] and added.properties["price"] > 0
+    # Each event carries the page it happened on, a real store URL.
+    viewed = Event.objects.filter(event="Product Viewed").first()
+    assert viewed.context["page"]["path"].startswith("/catalogue/") and "DEMO" not in viewed.context["page"]["path"]
+    from django.test import Client
+
+    assert Client().get(viewed.context["page"]["path"]).status_code == 200
+    assert Event.objects.filter(event="Cart Viewed").first().context["page"]["path"] == "/basket/"
