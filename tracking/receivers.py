@@ -88,9 +88,13 @@ def product_was_added(sender, product, user, request=None, **kwargs):
     properties = _product(product)
     if basket is not None and basket.pk:
         properties["cart_id"] = str(basket.pk)
-        line = basket.lines.filter(product=product).first()
+        # The price the line was added at, as stored: no stock or tax lookup on this hot path.
+        line = basket.lines.filter(product=product).values(
+            "quantity", "price_incl_tax", "price_excl_tax", "price_currency").first()
         if line is not None:
-            properties.update(quantity=line.quantity, price=float(line.unit_price_incl_tax or 0))
+            price = line["price_incl_tax"] if line["price_incl_tax"] is not None else line["price_excl_tax"]
+            properties.update(quantity=line["quantity"], price=float(price or 0),
+                              currency=line["price_currency"])
     _record(request, "Product Added", properties)
 
 
