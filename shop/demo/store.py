@@ -8,7 +8,9 @@ makes re-running the seed add nothing.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -41,7 +43,8 @@ ATTRIBUTES = ("material", "colour", "size")
 def ensure_countries() -> None:
     """Oscar's countries (shipping to all), once: checkout needs them."""
     if not Country.objects.exists():
-        call_command("oscar_populate_countries", "--initial-only", verbosity=0)
+        # Oscar's command reports on stdout whatever the verbosity.
+        call_command("oscar_populate_countries", "--initial-only", verbosity=0, stdout=io.StringIO())
     Country.objects.filter(iso_3166_1_a2="GB").update(display_order=1)
 
 
@@ -131,6 +134,12 @@ def restock(specs: list[ProductSpec]) -> None:
     StockRecord.objects.bulk_update(records, ["num_in_stock"], batch_size=500)
 
 
+@lru_cache(maxsize=1)
+def customer_password_hash() -> str:
+    """One hash for every demo customer, once per run: hashing is slow on purpose."""
+    return make_password(CUSTOMER_PASSWORD)
+
+
 def create_customers(specs: list[CustomerSpec], *, start: datetime) -> dict[int, object]:
     """Create the customers that do not exist yet; returns {customer index: user} for new ones."""
     User = get_user_model()
@@ -138,8 +147,7 @@ def create_customers(specs: list[CustomerSpec], *, start: datetime) -> dict[int,
     new = [s for s in specs if s.email not in existing]
     if not new:
         return {}
-    # One hash for every demo customer: hashing thousands of passwords would take minutes.
-    password = make_password(CUSTOMER_PASSWORD)
+    password = customer_password_hash()
     User.objects.bulk_create([
         User(username=s.email, email=s.email, first_name=s.first_name, last_name=s.last_name,
              password=password, date_joined=start + timedelta(days=s.signup_day, hours=9))
