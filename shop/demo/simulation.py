@@ -22,6 +22,11 @@ CAMPAIGNS = [("newsletter", "email", "weekly-picks"), ("newsletter", "email", "s
 REFERRERS = ["https://www.reddit.com/r/BuyItForLife/", "https://www.theguardian.com/lifeandstyle",
              "https://www.pinterest.co.uk/"]
 DEVICES = [("desktop", 0.45), ("mobile", 0.45), ("tablet", 0.10)]
+# Tracking ends a visit after 30 minutes without events: a visitor's next session starts later.
+SESSION_GAP = timedelta(minutes=31)
+# After each purchase a customer stops buying with their own probability p ~ Beta(1, 5)
+# (mean 1/6), as the BG/NBD model assumes, so that the analytics have churn to find.
+DROPOUT_BETA = (1.0, 5.0)
 STATUS_DELAYS_HOURS = {"Processing": (2, 20), "Shipped": (20, 60), "Delivered": (24, 96)}
 
 
@@ -108,8 +113,14 @@ def order_number(shopper_key: str, sequence: int) -> str:
 class _ShopperRun:
     """The running state of one shopper's simulation: basket, orders, output."""
 
-    def __init__(self, shopper: Shopper, catalogue: Catalogue, rng: random.Random, end: datetime):
+    def __init__(self, shopper: Shopper, catalogue: Catalogue, rng: random.Random, end: datetime,
+                 dropout: random.Random | None = None):
         self.shopper, self.catalogue, self.rng, self.end = shopper, catalogue, rng, end
+        # A separate stream, so that churn does not reshuffle everything else a shopper does.
+        self.dropout = dropout or random.Random(0)
+        self.dropout_probability = self.dropout.betavariate(*DROPOUT_BETA)
+        self.churned = False
+        self.last_seen: datetime | None = None
         self.events: list[Event] = []
         self.basket: dict[str, int] = {}  # upc -> quantity, carried between sessions
         self.orders = 0
@@ -119,6 +130,13 @@ class _ShopperRun:
         self.events.append(Event(when, name, session, properties))
 
     def session(self, start: datetime, *, staple: ProductSpec | None = None) -> None:
+        first_event = len(self.events)
+        try:
+            self._session(start, staple=staple)
+        finally:
+            self.last_seen = max(e.timestamp for e in self.events[first_event:])
+
+    def _session(self, start: datetime, *, staple: ProductSpec | None = None) -> None:
         rng, tastes = self.rng, self.shopper.tastes
         self.sessions += 1
         session = f"{self.shopper.key}-s{self.sessions}"
@@ -167,6 +185,7 @@ class _ShopperRun:
         self.basket = {}
         self.emit(when, "Order Completed", session, order_number=number, lines=lines)
         self.progress_status(when, number, session)
+        self.churned = self.dropout.random() < self.dropout_probability
 
     def progress_status(self, placed: datetime, number: str, session: str) -> None:
         rng, now = self.rng, placed
@@ -195,7 +214,7 @@ def simulate_shopper(
     """All of one shopper's events between ``start`` and ``start + days``, in time order."""
     rng = random.Random(f"{seed}:behaviour:{shopper.key}")
     end = start + timedelta(days=days)
-    run = _ShopperRun(shopper, catalogue, rng, end)
+    run = _ShopperRun(shopper, catalogue, rng, end, random.Random(f"{seed}:dropout:{shopper.key}"))
     tastes = shopper.tastes
     first_day = max(0, tastes.signup_day)
     products = {p.index: p for p in catalogue.products}
@@ -215,6 +234,10 @@ def simulate_shopper(
                 day += every * rng.uniform(0.8, 1.2)
     for when, staple in sorted(visits, key=lambda visit: visit[0]):
         when = when.replace(hour=rng.choice([8, 12, 13, 19, 20, 21, 22]), minute=rng.randrange(60))
+        if run.churned:
+            break  # gone for good: no more visits, no more orders
+        if run.last_seen is not None and when < run.last_seen + SESSION_GAP:
+            when = run.last_seen + SESSION_GAP + timedelta(minutes=when.minute)
         if when < end - timedelta(hours=1):
             run.session(when, staple=staple)
     run.events.sort(key=lambda event: event.timestamp)

@@ -104,3 +104,41 @@ def test_order_statuses_move_along_the_pipeline():
                 current[number] = event.properties["status"]
             elif event.name == "Order Completed":
                 current[event.properties["order_number"]] = None
+
+
+def _sessions(events):
+    """(first, last) event time of each session, Order status updates left out (not visits)."""
+    spans = {}
+    for event in events:
+        if event.name in ("Order Updated", "Order Cancelled", "Order Refunded"):
+            continue
+        first, last = spans.get(event.session_id, (event.timestamp, event.timestamp))
+        spans[event.session_id] = (min(first, event.timestamp), max(last, event.timestamp))
+    return sorted(spans.values())
+
+
+def test_a_visitors_sessions_are_at_least_31_minutes_apart():
+    from datetime import timedelta
+
+    for index in range(80):
+        spans = _sessions(_stream(7, index))
+        for (_, previous_end), (next_start, _) in zip(spans, spans[1:]):
+            assert next_start - previous_end >= timedelta(minutes=31), index
+
+
+def test_customers_stop_buying_so_there_is_churn_to_find():
+    from datetime import timedelta
+
+    days, buyers, gone = 180, 0, 0
+    for index in range(200):
+        events = _stream(7, index, days=days)
+        orders = [e.timestamp for e in events if e.name == "Order Completed"]
+        if len(orders) < 1:
+            continue
+        buyers += 1
+        visits = [e.timestamp for e in events if e.name == "Session Started"]
+        # Gone: nothing at all in the last 60 days, though they used to visit and buy.
+        if max(visits) < START + timedelta(days=days - 60):
+            gone += 1
+    assert buyers >= 50
+    assert 0.15 < gone / buyers < 0.8
