@@ -8,7 +8,7 @@ a re-run with more customers adds new ones and leaves the old ones alone.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from shop.demo.catalogue_data import (
@@ -79,8 +79,9 @@ def generate_product(seed: int, index: int) -> ProductSpec:
     size = rng.choice(SIZES)
     features = rng.sample(features, 2)
     title = f"{brand} {adjective} {noun.title() if noun[0].islower() else noun} ({size})"
+    colour_text = "" if reorder else f"; colour {colour}"  # consumables come in no colours
     description = (
-        f"The {adjective.lower()} {noun} from {brand}: {material}; colour {colour}. "
+        f"The {adjective.lower()} {noun} from {brand}: {material}{colour_text}. "
         f"{features[0].capitalize()}, {features[1]}. "
         f"A {leaf.lower()} favourite for anyone who loves {root.lower()} essentials."
     )
@@ -93,13 +94,24 @@ def generate_product(seed: int, index: int) -> ProductSpec:
     return ProductSpec(
         index=index, upc=f"DEMO{index:05d}", title=title, description=description,
         root=root, leaf=leaf, brand=brand,
-        attributes={"material": material, "colour": colour, "size": size},
+        attributes={"brand": brand, "material": material, "size": size,
+                    **({} if reorder else {"colour": colour})},
         price=price, stock=stock, reorder_days=reorder,
     )
 
 
 def generate_catalogue(seed: int, count: int) -> list[ProductSpec]:
-    return [generate_product(seed, i) for i in range(count)]
+    """``count`` products; the first n are the same whatever the count."""
+    catalogue, titles = [], set()
+    for index in range(count):
+        product = generate_product(seed, index)
+        if product.title in titles:  # a second product of the same name: tell them apart
+            detail = product.attributes.get("colour") or product.attributes["material"]
+            title = f"{product.title}, {detail}"
+            product = replace(product, title=title if title not in titles else f"{title} no. {index}")
+        titles.add(product.title)
+        catalogue.append(product)
+    return catalogue
 
 
 def generate_customer(seed: int, index: int, catalogue: list[ProductSpec], days: int) -> CustomerSpec:

@@ -37,7 +37,7 @@ ProductCategory = get_model("catalogue", "ProductCategory")
 ProductImage = get_model("catalogue", "ProductImage")
 
 PARTNER_NAME = "Oscar Outfitters Warehouse"
-ATTRIBUTES = ("material", "colour", "size")
+ATTRIBUTES = ("brand", "material", "colour", "size")  # colour: not for consumables
 
 
 def ensure_countries() -> None:
@@ -98,7 +98,7 @@ def ensure_catalogue(specs: list[ProductSpec]) -> tuple[dict[str, object], int]:
         ProductAttributeValue.objects.bulk_create([
             ProductAttributeValue(product=by_upc[s.upc], attribute=attributes[s.root, code],
                                   value_text=s.attributes[code])
-            for s in new for code in ATTRIBUTES
+            for s in new for code in ATTRIBUTES if code in s.attributes
         ])
         StockRecord.objects.bulk_create([
             StockRecord(product=by_upc[s.upc], partner=partner, partner_sku=s.upc,

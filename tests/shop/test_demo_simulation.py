@@ -142,3 +142,11 @@ def test_customers_stop_buying_so_there_is_churn_to_find():
             gone += 1
     assert buyers >= 50
     assert 0.15 < gone / buyers < 0.8
+
+
+def test_products_have_unique_titles_a_brand_attribute_and_colours_only_where_they_make_sense():
+    catalogue = generate_catalogue(42, 600)
+    assert len({p.title for p in catalogue}) == 600
+    assert all(p.attributes["brand"] == p.brand for p in catalogue)
+    assert not any("colour" in p.attributes for p in catalogue if p.reorder_days)
+    assert all("colour" in p.attributes for p in catalogue if not p.reorder_days)

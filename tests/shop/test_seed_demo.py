@@ -74,6 +74,9 @@ def test_seed_builds_a_store_with_real_orders(site_pages):
     # Browsing went through Oscar's product_viewed signal.
     assert UserProductView.objects.exists()
     assert Basket.objects.filter(status=Basket.OPEN, owner__isnull=False, lines__isnull=False).exists()
+    # Brand is a product attribute (facets, segments and the recommender's content features use it).
+    product = Product.objects.first()
+    assert product.attr.brand and product.title.startswith(product.attr.brand)
 
 
 def test_seed_creates_staff_accounts_in_their_groups(site_pages):
