@@ -141,3 +141,14 @@ def test_two_consumers_storing_one_visitor_at_once_keep_the_session_whole(stream
     session = Session.objects.get(visitor="one-visitor")
     assert session.event_count == 2 * rounds * 5
     assert set(Event.objects.values_list("session_id", flat=True)) == {session.key}
+
+
+def test_an_unexpected_failure_reaches_the_caller_and_the_next_append_still_works(stream_name):
+    group_commit = GroupCommit()
+    original = group_commit._flush
+    group_commit._flush = lambda batch: 1 / 0
+    with pytest.raises(ZeroDivisionError):
+        group_commit.append([(shard_streams()[0], b"x")])
+    group_commit._flush = original
+    group_commit.append([(shard_streams()[0], b"y")])  # not stuck behind the failed flush
+    assert client().xlen(shard_streams()[0]) == 1
