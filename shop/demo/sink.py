@@ -30,6 +30,9 @@ from tracking.context import current_request, event_time
 from tracking.defaults import setting as tracking_setting
 
 Basket = get_model("basket", "Basket")
+Line = get_model("basket", "Line")
+UserProductView = get_model("analytics", "UserProductView")
+UserSearch = get_model("analytics", "UserSearch")
 Order = get_model("order", "Order")
 ShippingAddress = get_model("order", "ShippingAddress")
 Country = get_model("address", "Country")
@@ -59,6 +62,7 @@ class StoreSink:
               customer: CustomerSpec | None = None) -> None:
         state = _ShopperState(user or AnonymousUser(), customer)
         state.anonymous_id = anonymous_id
+        analytics = _AnalyticsClock(state.user)
         for event in events:
             handler = getattr(self, "_" + event.name.lower().replace(" ", "_"), None)
             if handler is None:
@@ -70,9 +74,11 @@ class StoreSink:
             request = current_request.set(state.request)
             try:
                 handler(state, event)
+                analytics.happened(event)
             finally:
                 current_request.reset(request)
                 event_time.reset(clock)
+        analytics.backdate()
         if state.basket is not None and state.basket.pk and not state.basket.is_empty:
             # Left behind: an open, abandoned basket, dated when it was started.
             Basket.objects.filter(pk=state.basket.pk).update(date_created=state.basket_started)
@@ -140,6 +146,9 @@ class StoreSink:
         state.request.basket = basket  # tracking reads the cart id and price from it
         product = self.products[event.properties["upc"]]
         basket.add_product(product, event.properties["quantity"])
+        # The line is dated by the simulated clock, not the seeding machine's.
+        Line.objects.filter(basket=basket, product=product, date_created__gt=event.timestamp).update(
+            date_created=event.timestamp, date_updated=event.timestamp)
         basket_addition.send(sender=StoreSink, product=product, user=state.user,
                              request=state.request)
         self.counts["basket_additions"] += 1
@@ -204,6 +213,33 @@ class StoreSink:
 
     _order_cancelled = _order_updated
     _order_refunded = _order_updated
+
+
+class _AnalyticsClock:
+    """Oscar's analytics receivers date a signed-in shopper's product views and searches by
+    the real clock: give them the simulated times, in one update per shopper."""
+
+    MODELS = {"Product Viewed": UserProductView, "Products Searched": UserSearch}
+
+    def __init__(self, user):
+        self.user = user if user.is_authenticated else None
+        self.times = {model: [] for model in self.MODELS.values()}
+        self.after = {model: (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
+                      for model in self.MODELS.values()} if self.user else {}
+
+    def happened(self, event: Event) -> None:
+        model = self.MODELS.get(event.name)
+        if self.user is not None and model is not None:
+            self.times[model].append(event.timestamp)
+
+    def backdate(self) -> None:
+        for model, times in self.times.items():
+            if not times:
+                continue
+            rows = list(model.objects.filter(user=self.user, pk__gt=self.after[model]).order_by("pk"))
+            for row, when in zip(rows, times):
+                row.date_created = when
+            model.objects.bulk_update(rows, ["date_created"], batch_size=500)
 
 
 class _ShopperState:

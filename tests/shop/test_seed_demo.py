@@ -71,8 +71,16 @@ def test_seed_builds_a_store_with_real_orders(site_pages):
     assert order.date_placed < order.status_changes.get(new_status="Delivered").date_created
     # Placed through Oscar's OrderCreator, so Oscar's own order_placed receivers ran.
     assert ProductRecord.objects.filter(num_purchases__gt=0).exists()
-    # Browsing went through Oscar's product_viewed signal.
+    # Browsing went through Oscar's product_viewed signal, dated by the simulated clock.
     assert UserProductView.objects.exists()
+    from datetime import datetime, timezone
+
+    end = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    assert UserProductView.objects.filter(date_created__gte=end).count() == 0
+    from oscar.core.loading import get_model as model
+
+    assert not model("analytics", "UserSearch").objects.filter(date_created__gte=end).exists()
+    assert not model("basket", "Line").objects.filter(date_created__gte=end).exists()
     assert Basket.objects.filter(status=Basket.OPEN, owner__isnull=False, lines__isnull=False).exists()
     # Brand is a product attribute (facets, segments and the recommender's content features use it).
     product = Product.objects.first()
