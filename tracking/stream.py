@@ -56,20 +56,17 @@ def backlog(stream: str | None = None) -> dict[str, int]:
 
 
 class _Append:
-    __slots__ = ("encoded", "done", "error", "wake")
+    __slots__ = ("encoded", "done", "error")
 
     def __init__(self, encoded: list[tuple[str, bytes]]):
         self.encoded, self.done, self.error = encoded, False, None
-        self.wake = threading.Event()  # set when done, or when this thread is to flush next
 
 
 class GroupCommit:
-    """Leader/follower group commit. One thread at a time flushes everything queued; the
-    others wait, each on its own event, so a flush wakes only the threads it served and
-    hands the turn to the first that arrived meanwhile."""
+    """Leader/follower group commit: the first waiting thread flushes everybody's appends."""
 
     def __init__(self):
-        self._lock = threading.Lock()
+        self._condition = threading.Condition()
         self._queue: list[_Append] = []
         self._flushing = False
         # Only the flushing thread uses it: one connection of its own per process, which
@@ -79,28 +76,22 @@ class GroupCommit:
     def append(self, encoded: list[tuple[str, bytes]]) -> None:
         """Append (stream key, message) pairs; returns once Redis has them all."""
         item = _Append(encoded)
-        with self._lock:
+        with self._condition:
             self._queue.append(item)
-            leads = not self._flushing
-            self._flushing = True
-        if not leads:
-            item.wake.wait()
-        if not item.done:  # our turn to flush: the queue holds us and whoever came since
-            with self._lock:
-                batch, self._queue = self._queue, []
-            try:
-                error = self._flush(batch)
-            except Exception as exc:  # noqa: BLE001 - whatever it is, every waiter must hear it
-                error = exc
-            for waiting in batch:
-                waiting.error, waiting.done = error, True
-                if waiting is not item:
-                    waiting.wake.set()
-            with self._lock:
-                successor = self._queue[0] if self._queue else None
-                self._flushing = successor is not None
-            if successor is not None:
-                successor.wake.set()
+            while not item.done:
+                if self._flushing:
+                    self._condition.wait()
+                    continue
+                batch, self._queue, self._flushing = self._queue, [], True
+                self._condition.release()
+                try:
+                    error = self._flush(batch)
+                finally:
+                    self._condition.acquire()
+                    self._flushing = False
+                for waiting in batch:
+                    waiting.done, waiting.error = True, error
+                self._condition.notify_all()
         if item.error is not None:
             raise item.error
 
