@@ -45,6 +45,7 @@ def to_event(payload: dict) -> Event:
     values = {field: payload.get(field) for field in EVENT_FIELDS}
     values["timestamp"] = datetime.fromisoformat(payload["timestamp"])
     values["received_at"] = datetime.fromisoformat(payload["received_at"])
+    values["stored_at"] = values["received_at"]  # set when written; skips the default's clock call
     values["session_id"] = str(payload.get("context", {}).get("sessionId", ""))[:100]
     for text in ("event", "name", "anonymous_id", "user_id"):
         values[text] = values[text] or ""
