@@ -166,7 +166,8 @@ def run(*, requests: int, rate: int = 10_000, seconds: float = 20, consumers: in
         for worker in workers:
             worker.wait(timeout=30)
         _cleanup(run_id)
-    kept_up = stored == producer.accepted and drain < 2 and p95 < 1
+    # Keeping up: everything accepted is stored, and the backlog is gone within 2 s of the end.
+    kept_up = stored == producer.accepted and drain < 2
     print(f"{consumers} consumers (manage.py tracking_consume --shards ...) into PostgreSQL; producer "
           f"{PRODUCERS} threads, batches of {BATCH_SIZE}, target {rate:,} events/s for {seconds:.0f} s")
     print(f"accepted        {producer.accepted / elapsed:>10,.0f} events/s   "
@@ -174,6 +175,6 @@ def run(*, requests: int, rate: int = 10_000, seconds: float = 20, consumers: in
     print(f"stored          {stored / (elapsed + drain):>10,.0f} events/s   ({stored:,} events)")
     print(f"largest backlog {backlog_max:>10,} events;  drained {drain:.1f} s after the load stopped")
     print(f"acceptance -> stored latency: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-          f"max {worst * 1000:.0f} ms (goal p95 < 1 s)")
+          f"max {worst * 1000:.0f} ms (goal p95 < 1 s: {'met' if p95 < 1 else 'NOT met'})")
     print(f"consumers keep up: {'yes' if kept_up else 'NO'}")
     return 0
