@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.server import GUNICORN_OPTIONS, gunicorn
+from bench.server import GUNICORN_OPTIONS, gunicorn, write_key
 
 ROUNDS = 3
 DURATION = "5s"
@@ -54,21 +54,15 @@ def run(*, requests: int) -> int:  # noqa: ARG001 - wrk runs for a fixed duratio
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk")
         return 2
-    import base64
-
-    from tracking.defaults import setting
-    from tracking.models import WriteKey
     from tracking.stream import client, shard_streams
 
-    _key, raw = WriteKey.generate(name="bench")
-    auth = base64.b64encode(f"{raw}:".encode()).decode()
     event = {"event": "Product Viewed", "anonymousId": "bench-visitor", "messageId": "MSGID",
              "properties": {"product_id": "DEMO00001", "price": 12.5}}
     batch = {"batch": [{**event, "type": "track", "messageId": f"MSGID-{i}"}
                        for i in range(BATCH_SIZE)]}
     rates: dict[str, list[float]] = {"bare": [], "track": [], "batch": []}
     try:
-        with gunicorn() as base, tempfile.TemporaryDirectory() as workdir:
+        with write_key("bench") as auth, gunicorn() as base, tempfile.TemporaryDirectory() as workdir:
             for url, body in ((f"{base}/__bench/json/", event), (f"{base}/tracking/v1/track", event)):
                 _wrk(url, json.dumps(body), auth, Path(workdir), duration="2s")  # warm up
             for _round in range(ROUNDS):  # interleaved, so that machine noise falls on both alike
@@ -77,7 +71,6 @@ def run(*, requests: int) -> int:  # noqa: ARG001 - wrk runs for a fixed duratio
                                            Path(workdir)))
             rates["batch"].append(_wrk(f"{base}/tracking/v1/batch", json.dumps(batch), auth, Path(workdir)))
     finally:
-        WriteKey.objects.filter(name="bench").delete()
         client().delete(*shard_streams())
     baseline, track = statistics.median(rates["bare"]), statistics.median(rates["track"])
     ratios = " ".join(f"{t / b:.2f}" for t, b in zip(rates["track"], rates["bare"]))

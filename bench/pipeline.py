@@ -12,7 +12,6 @@ transaction that also writes its session and identity links).
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import os
@@ -24,7 +23,7 @@ import time
 import uuid
 from urllib.parse import urlsplit
 
-from bench.server import ROOT, gunicorn
+from bench.server import ROOT, gunicorn, write_key
 
 BATCH_SIZE = 100
 PRODUCERS = 4
@@ -118,14 +117,12 @@ def _consumers(count: int) -> list[subprocess.Popen]:
 
 
 def _cleanup(run_id: str) -> None:
-    from tracking.defaults import setting
-    from tracking.models import Event, IdentityLink, Session, WriteKey
+    from tracking.models import Event, IdentityLink, Session
     from tracking.stream import client, shard_streams
 
     Event.objects.filter(message_id__startswith=f"{run_id}-").delete()
     Session.objects.filter(visitor__startswith="bench-").delete()
     IdentityLink.objects.filter(user_id__startswith="bench-user-").delete()
-    WriteKey.objects.filter(name="bench-pipeline").delete()
     client().delete(*shard_streams())
 
 
@@ -133,20 +130,17 @@ def run(*, requests: int, rate: int = 10_000, seconds: float = 20, consumers: in
     from django.db import connection
 
     from tracking.consumer import ensure_group
-    from tracking.models import WriteKey
 
     if connection.vendor != "postgresql":
         print("needs PostgreSQL: run `make bench` (it starts a throwaway server) "
               "or set DATABASE_URL to a PostgreSQL database")
         return 2
     run_id = f"pipe-{uuid.uuid4().hex[:8]}"
-    _key, raw = WriteKey.generate(name="bench-pipeline")
-    auth = base64.b64encode(f"{raw}:".encode()).decode()
     ensure_group()
     workers = _consumers(consumers)
     backlog_max, samples = 0, []
     try:
-        with gunicorn() as base:
+        with write_key("bench-pipeline") as auth, gunicorn() as base:
             producer = Producer(base, auth, run_id, rate, seconds)
             thread = threading.Thread(target=lambda: samples.append(producer.run()))
             thread.start()

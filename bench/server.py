@@ -17,6 +17,20 @@ ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_OPTIONS = ["--workers", "2", "--worker-class", "gthread", "--threads", "8"]
 
 
+@contextmanager
+def write_key(name: str):
+    """A server write key for the run, deleted afterwards; yields its basic-auth credentials."""
+    import base64
+
+    from tracking.models import WriteKey
+
+    _key, raw = WriteKey.generate(name=name)
+    try:
+        yield base64.b64encode(f"{raw}:".encode()).decode()
+    finally:
+        WriteKey.objects.filter(name=name).delete()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

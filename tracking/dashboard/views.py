@@ -60,10 +60,6 @@ class WriteKeyListView(StaffPermission, ListView):
             last_event_at=Max("event__received_at"),
         ).order_by("revoked_at", "-created_at")
 
-    def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs),
-                "cache_seconds": setting("TRACKING_WRITE_KEY_CACHE_SECONDS")}
-
 
 class WriteKeyCreateView(StaffPermission, FormView):
     permission_required = "tracking.add_writekey"
