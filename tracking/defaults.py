@@ -24,6 +24,10 @@ DEFAULTS = {
     # First-party cookies shared by the server and the browser tracker.
     "TRACKING_ANONYMOUS_COOKIE": "ecrm_aid",
     "TRACKING_SESSION_COOKIE": "ecrm_sid",
+    # Host names of the store itself: a referrer from one of them is a navigation inside
+    # the store, not a traffic source. ``None``: the host names in ALLOWED_HOSTS (a leading
+    # dot there covers subdomains, as in Django).
+    "TRACKING_OWN_DOMAINS": None,
     # With consent required, no tracking cookie is set until the consent cookie says "yes".
     "TRACKING_REQUIRE_CONSENT": False,
     "TRACKING_CONSENT_COOKIE": "ecrm_consent",
@@ -39,3 +43,11 @@ DEFAULTS = {
 
 def setting(name: str):
     return getattr(settings, name, DEFAULTS[name])
+
+
+def own_domains() -> frozenset[str]:
+    """TRACKING_OWN_DOMAINS (or ALLOWED_HOSTS) as bare host names, without ``www.``."""
+    hosts = setting("TRACKING_OWN_DOMAINS")
+    if hosts is None:
+        hosts = [host for host in settings.ALLOWED_HOSTS if host != "*"]
+    return frozenset(host.lower().lstrip(".").removeprefix("www.") for host in hosts if host)

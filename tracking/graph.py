@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
+from tracking.defaults import own_domains
 from tracking.models import Event, IdentityLink, Session
 from tracking.sessions import TIMEOUT, OpenSession, Source, assign
 
@@ -79,7 +80,8 @@ def sessionise(events: list[Event]) -> None:
     items = [{"visitor": e.anonymous_id or e.user_id, "timestamp": e.timestamp, "type": e.type,
               "event": e.event, "context": e.context, "user_id": e.user_id} for e in events]
     touched: dict[str, OpenSession] = {}
-    for event, key in zip(events, assign(items, open_sessions, touched=touched)):
+    for event, key in zip(events, assign(items, open_sessions, own_domains=own_domains(),
+                                                 touched=touched)):
         event.session_id = key
     # One upsert for new and continued sessions. The caller holds each visitor's lock
     # (tracking.consumer.lock_visitors), so the totals computed here are the whole truth.

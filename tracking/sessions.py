@@ -39,7 +39,7 @@ def traffic_source(context: dict, *, own_domains: frozenset = frozenset()) -> So
                       domain, campaign.get("term", ""))
     if not domain:
         return Source("direct", "none")
-    if domain in own_domains:
+    if domain in own_domains or any(domain.endswith("." + own) for own in own_domains):
         return None
     for engine, parameter in SEARCH_ENGINES.items():
         if engine in domain.split("."):

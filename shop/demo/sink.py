@@ -95,6 +95,7 @@ class StoreSink:
         state.device = props["device"]
         state.request = self._request(state, path, referrer=props.get("referrer", ""),
                                       session_id=event.session_id)
+        state.landed = True
         self.counts["sessions"] += 1
 
     def _request(self, state: _ShopperState, path: str, *, referrer: str, session_id: str):
@@ -123,6 +124,11 @@ class StoreSink:
         elif event.name in ("Checkout Started", "Order Completed"):
             path = "/checkout/"
         else:
+            return previous
+        landed, state.landed = state.landed, False
+        if landed and previous.path == path:
+            # The session's first event happens on the landing page itself: its request
+            # carries the visit's external referrer and UTM fields, which make its source.
             return previous
         return self._request(state, path, referrer=previous.build_absolute_uri(),
                              session_id=previous.COOKIES[tracking_setting("TRACKING_SESSION_COOKIE")])
@@ -247,6 +253,7 @@ class _ShopperState:
         self.user = user
         self.customer = customer
         self.request = None
+        self.landed = False  # the request is a session's landing, not yet used by an event
         self.basket = None
         self.basket_started: datetime | None = None
         self.device = "desktop"

@@ -176,6 +176,13 @@ def test_seeded_behaviour_arrives_as_tracked_events_at_simulated_times(
 
     assert Client().get(viewed.context["page"]["path"]).status_code == 200
     assert Event.objects.filter(event="Cart Viewed").first().context["page"]["path"] == "/basket/"
+    # Sessions keep the simulated visit's source (search, campaign, referral, direct), never
+    # the store's own pages as a referrer.
+    from tracking.models import Session
+
+    media = set(Session.objects.values_list("medium", flat=True))
+    assert {"organic", "none"} <= media and len(media) >= 3
+    assert not Session.objects.filter(referrer_domain="testserver").exists()
 
 
 def test_countries_are_added_without_chatter(capsys):

@@ -49,6 +49,26 @@ def test_duplicate_message_id_is_stored_once(stream_name):
 
 
 @pytest.mark.django_db
+def test_a_referrer_from_the_store_itself_is_not_a_traffic_source(stream_name, settings):
+    """A session that starts on an internal link (a tab left open past the timeout) is
+    direct, not a referral from the store's own host (ALLOWED_HOSTS by default)."""
+    from tracking.models import Session
+
+    settings.ALLOWED_HOSTS = [".shop.example.com"]
+    now = timezone.now()
+    ensure_group()
+    append([{**normalise({"type": "page", "anonymousId": visitor, "messageId": visitor,
+                          "context": {"page": {"path": "/basket/", "referrer": referrer}}},
+                         received_at=now), "source": "api", "write_key_id": None}
+            for visitor, referrer in (("internal", "https://www.shop.example.com/catalogue/"),
+                                      ("external", "https://www.reddit.com/r/cooking/"))])
+    while consume_once("test", block_ms=50):
+        pass
+    sources = dict(Session.objects.values_list("visitor", "medium"))
+    assert sources == {"internal": "none", "external": "referral"}
+
+
+@pytest.mark.django_db
 def test_stored_entries_are_trimmed_from_the_stream(stream_name):
     ensure_group()
     append(_messages(1000))

@@ -59,6 +59,13 @@ def test_sources():
                           own_domains=frozenset({"shop.example.com"})) is None
 
 
+def test_the_stores_own_subdomains_are_internal_too():
+    own = frozenset({"example.com"})
+    assert traffic_source({"referrer": {"url": "https://blog.example.com/post"}}, own_domains=own) is None
+    assert traffic_source({"referrer": {"url": "https://notexample.com/"}}, own_domains=own).medium == (
+        "referral")
+
+
 def test_order_status_updates_are_not_visits():
     touched = {}
     keys = assign([_event(0), _event(60 * 24, event="Order Updated")], {}, touched=touched)
