@@ -21,6 +21,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# The lean baseline sits where the tracking API's middleware sits (bench/middleware.py).
+_api = MIDDLEWARE.index("tracking.api.middleware.TrackingApiMiddleware")  # noqa: F405
+MIDDLEWARE = [*MIDDLEWARE[:_api], "bench.middleware.LeanBareJsonMiddleware", *MIDDLEWARE[_api:]]  # noqa: F405
+
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]  # noqa: F405
 
 # Benchmark traffic goes to its own stream, deleted afterwards, never to the store's.

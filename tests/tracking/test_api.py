@@ -126,3 +126,26 @@ def test_api_answers_set_no_tracking_cookie(client, stream_name, server_key):
     """SDK calls name their own visitor: the store's first-party cookie is not for them."""
     response = _post(client, "track", _track(), server_key)
     assert response.status_code == 200 and "ecrm_aid" not in response.cookies
+
+
+def test_api_is_answered_ahead_of_the_storefront_middleware(client, stream_name, server_key):
+    """No session, CSRF or anonymous-id cookie for an SDK call; security headers still set."""
+    response = _post(client, "track", _track(), server_key)
+    assert response.status_code == 200 and not response.cookies
+    assert response["X-Content-Type-Options"] == "nosniff"
+    other = client.post("/tracking/v1/explode", data="{}", content_type="application/json")
+    assert other.status_code in (301, 404)  # not an API call: passed on to the store's URLs
+    assert _stream_length(stream_name) == 1
+
+
+def test_api_works_without_its_middleware(client, stream_name, server_key, browser_key, settings):
+    """A store that leaves TrackingApiMiddleware out gets the same API through the URLconf."""
+    from django.contrib.auth import get_user_model
+
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if "TrackingApiMiddleware" not in m]
+    assert _post(client, "track", _track(), server_key).status_code == 200
+    user = get_user_model().objects.create_user("w", "w@example.com", "pw")
+    client.force_login(user)
+    assert _post(client, "track", _track("m-2", userId=str(user.pk)), browser_key).status_code == 200
+    assert _post(client, "track", _track("m-3", userId="someone-else"), browser_key).status_code == 403
+    assert _stream_length(stream_name) == 2
