@@ -11,6 +11,8 @@ outcome is read from the basket after the view, not from the signal.
 
 from __future__ import annotations
 
+from django.db.models import prefetch_related_objects
+
 from tracking.context import request_context
 from tracking.receivers import VOUCHER_ADD_VIEW
 from tracking.receivers import _never_breaks_the_store, _product, _who
@@ -23,7 +25,10 @@ def basket_lines(request) -> dict[int, tuple]:
     basket = getattr(request, "basket", None)
     if basket is None or not basket.pk:
         return {}
-    return {line.product_id: (line.product, line.quantity) for line in basket.all_lines()}
+    lines = {line.product_id: (line.product, line.quantity) for line in basket.all_lines()}
+    # Each event names the product's category: one query for all lines, not one per line.
+    prefetch_related_objects([product for product, _quantity in lines.values()], "categories")
+    return lines
 
 
 class BasketEventsMiddleware:

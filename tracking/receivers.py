@@ -14,6 +14,7 @@ import logging
 
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.db.models import prefetch_related_objects
 from oscar.apps.basket.signals import basket_addition, voucher_addition, voucher_removal
 from oscar.apps.catalogue.reviews.signals import review_added
 from oscar.apps.catalogue.signals import product_viewed
@@ -104,10 +105,11 @@ def checkout_was_started(sender, request, **kwargs):
     basket = getattr(request, "basket", None)
     properties = {}
     if basket is not None and basket.pk:
+        lines = basket.all_lines()
+        prefetch_related_objects([line.product for line in lines], "categories")  # not per line
         properties = {"cart_id": str(basket.pk), "value": float(basket.total_incl_tax or 0),
                       "currency": basket.currency,
-                      "products": [_product(line.product, quantity=line.quantity)
-                                   for line in basket.all_lines()]}
+                      "products": [_product(line.product, quantity=line.quantity) for line in lines]}
     _record(request, "Checkout Started", properties)
 
 

@@ -174,3 +174,36 @@ def test_basket_view_and_line_removal_are_tracked(client, stream_name, site_page
     assert viewed.properties["products"][0]["quantity"] == 3
     removed = Event.objects.get(event="Product Removed")
     assert removed.properties["quantity"] == 2 and removed.properties["sku"] == "TEST-SKILLET-26"
+
+
+def test_cart_viewed_costs_the_same_queries_for_one_line_or_five(
+    client, stream_name, site_pages, product_in_stock
+):
+    """The event lists every line with its category: fetched together, not line by line."""
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from oscar.apps.catalogue.categories import create_from_breadcrumbs
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_product
+
+    from tracking.basket import record_cart_viewed
+
+    ProductCategory = get_model("catalogue", "ProductCategory")
+    category = create_from_breadcrumbs("Garden > Tools")
+
+    def queries_for_cart_view():
+        request = client.get("/basket/").wsgi_request
+        with CaptureQueriesContext(connection) as captured:
+            record_cart_viewed(request)
+        return len(captured)
+
+    client.post(f"/basket/add/{product_in_stock.pk}/", {"quantity": 1})
+    one_line = queries_for_cart_view()
+    for number in range(4):
+        product = create_product(title=f"Trowel {number}", upc=f"TROWEL-{number}", price=Decimal("9.99"),
+                                 num_in_stock=5, product_class="Tools")
+        ProductCategory.objects.create(product=product, category=category)
+        client.post(f"/basket/add/{product.pk}/", {"quantity": 1})
+    assert queries_for_cart_view() == one_line
