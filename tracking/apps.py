@@ -8,4 +8,4 @@ class TrackingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from tracking import receivers  # noqa: F401  connects Oscar's signals
+        from tracking import checks, receivers  # noqa: F401  registers checks, connects Oscar's signals

@@ -13,8 +13,8 @@ import functools
 import logging
 
 from django.contrib.auth.signals import user_logged_in
-from django.dispatch import receiver
 from django.db.models import prefetch_related_objects
+from django.dispatch import receiver
 from oscar.apps.basket.signals import basket_addition, voucher_addition, voucher_removal
 from oscar.apps.catalogue.reviews.signals import review_added
 from oscar.apps.catalogue.signals import product_viewed
