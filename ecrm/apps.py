@@ -6,3 +6,6 @@ class EcrmConfig(AppConfig):
     label = "ecrm"
     verbose_name = "eCRM"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from ecrm import receivers  # noqa: F401  keeps profiles current as events are stored

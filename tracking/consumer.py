@@ -23,6 +23,7 @@ from django.utils import timezone
 from tracking.defaults import setting
 from tracking.graph import link_identities, sessionise
 from tracking.models import Event, QuarantinedEvent, WriteKey
+from tracking.signals import events_stored
 from tracking.stream import client, shard_streams
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,11 @@ def _write(events: list[Event], *, bulk_copy: bool = True) -> None:
         _copy(events)
     else:
         Event.objects.bulk_create(events, ignore_conflicts=True, batch_size=500)
+    if events:
+        for receiver_function, result in events_stored.send_robust(sender=Event, events=events):
+            if isinstance(result, Exception):
+                logger.error("%s failed on %d stored events", receiver_function, len(events),
+                             exc_info=result)
 
 
 def _copy(events: list[Event]) -> None:

@@ -124,6 +124,8 @@ _group_commit = GroupCommit()
 def append(messages: list[dict]) -> None:
     """Append every message (each to its visitor's shard) or none; raises
     ``redis.RedisError`` when Redis cannot take them."""
+    if not messages:
+        return
     stream, shards = setting("TRACKING_STREAM"), setting("TRACKING_STREAM_SHARDS")
     _group_commit.append([
         (f"{stream}:{shard_of(message['anonymous_id'] or message['user_id'], shards)}",

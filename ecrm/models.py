@@ -1,0 +1,63 @@
+"""One profile per known person: contact data and attributes computed from tracking's
+events and sessions and Oscar's orders (``ecrm.services.profiles_refresh`` keeps them)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class Profile(models.Model):
+    """A known person: a registered customer (``person_key`` is their user id, as tracking
+    stores it) or a guest known by the e-mail of a checkout (``email:<address>``).
+
+    Anonymous visitors have no profile of their own: their events and sessions stay in
+    tracking and join a profile when the identity graph links them to a person.
+    """
+
+    person_key = models.CharField(max_length=254, unique=True)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="ecrm_profile")
+    email = models.EmailField(max_length=254, blank=True, db_index=True)
+    phone = models.CharField(max_length=40, blank=True, db_index=True,
+                             help_text="digits only, with the country code's + if given")
+    first_name = models.CharField(max_length=150, blank=True)
+    last_name = models.CharField(max_length=150, blank=True)
+    traits = models.JSONField(default=dict, blank=True, help_text="the latest identify traits")
+
+    # Computed: kept current by the tracking consumer's batches, rebuilt by ecrm_rebuild_profiles.
+    first_seen_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    session_count = models.PositiveIntegerField(default=0)
+    product_views = models.PositiveIntegerField(default=0)
+    basket_adds = models.PositiveIntegerField(default=0)
+    order_count = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    average_order_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    favourite_categories = models.JSONField(default=list, blank=True)
+    favourite_brands = models.JSONField(default=list, blank=True)
+    first_touch = models.JSONField(default=dict, blank=True)
+    last_touch = models.JSONField(default=dict, blank=True)
+    devices = models.JSONField(default=list, blank=True)
+    region = models.CharField(max_length=200, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.person_key
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_guest(self) -> bool:
+        return self.person_key.startswith("email:")
+
+    COMPUTED = ["first_seen_at", "last_seen_at", "session_count", "product_views", "basket_adds",
+                "order_count", "revenue", "average_order_value", "last_order_at",
+                "favourite_categories", "favourite_brands", "first_touch", "last_touch", "devices",
+                "region"]
