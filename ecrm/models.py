@@ -61,3 +61,12 @@ class Profile(models.Model):
                 "order_count", "revenue", "average_order_value", "last_order_at",
                 "favourite_categories", "favourite_brands", "first_touch", "last_touch", "devices",
                 "region"]
+
+
+class ProfileRefresh(models.Model):
+    """A person whose profile is behind their latest events: marked inside the tracking
+    consumer's transaction (so no stored event goes unnoticed), cleared by the refresh task
+    a few seconds later. Recomputing in the consumer itself would hold every batch up."""
+
+    person_key = models.CharField(max_length=254, unique=True)
+    marked_at = models.DateTimeField(auto_now_add=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -203,3 +204,19 @@ def profiles_refresh(*, person_keys: set[str]) -> int:
     claimed = {guest_person(email) for ids in found.values() for email in ids.emails}
     Profile.objects.filter(person_key__in=claimed - persons).delete()
     return len(profiles)
+
+
+def profiles_refresh_marked(*, batch_size: int = 500) -> int:
+    """Refresh the profiles marked by the tracking consumer; returns how many. Concurrent
+    runs take different people (SKIP LOCKED), so overlapping schedules do no harm."""
+    from ecrm.models import ProfileRefresh
+
+    refreshed = 0
+    while True:
+        with transaction.atomic():
+            marks = list(ProfileRefresh.objects.select_for_update(skip_locked=True)
+                         .order_by("marked_at")[:batch_size].values_list("pk", "person_key"))
+            if not marks:
+                return refreshed
+            refreshed += profiles_refresh(person_keys={key for _pk, key in marks})
+            ProfileRefresh.objects.filter(pk__in=[pk for pk, _key in marks]).delete()

@@ -195,6 +195,9 @@ CELERY_BEAT_SCHEDULE = {
     "send-product-alerts": {"task": "shop.tasks.send_product_alerts", "schedule": 15 * 60.0},
     "cleanup-product-alerts": {"task": "shop.tasks.cleanup_product_alerts", "schedule": 24 * 3600.0},
     "clear-expired-sessions": {"task": "shop.tasks.clear_expired_sessions", "schedule": 24 * 3600.0},
+    # Customer profiles: those with new events every few seconds, all of them nightly.
+    "refresh-marked-profiles": {"task": "ecrm.tasks.refresh_marked_profiles", "schedule": 5.0},
+    "rebuild-profiles": {"task": "ecrm.tasks.rebuild_profiles", "schedule": 24 * 3600.0},
 }
 
 # --- Internationalisation -------------------------------------------------------

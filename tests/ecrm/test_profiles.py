@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from ecrm.attributes import device_of
 from ecrm.models import Profile
-from ecrm.services import profiles_refresh
+from ecrm.services import profiles_refresh, profiles_refresh_marked
 from tracking.consumer import consume_once, ensure_group
 from tracking.messages import normalise
 from tracking.stream import append
@@ -25,6 +25,7 @@ def _send(*raw_messages):
              for raw in raw_messages])
     while consume_once("test", block_ms=50):
         pass
+    profiles_refresh_marked()  # what the refresh task does every few seconds
 
 
 def _call(number, minutes, *, kind="track", agent=DESKTOP, context=None, **fields):
@@ -103,3 +104,21 @@ def test_devices_from_user_agents():
     assert device_of("Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X)") == "tablet"
     assert device_of("Mozilla/5.0 (Linux; Android 14; SM-X710) Safari/537.36") == "tablet"
     assert device_of(DESKTOP) == "desktop" and device_of("") == ""
+
+
+def test_rebuild_command_recomputes_everybody_with_progress(stream_name, capsys):
+    from django.core.management import call_command
+
+    from ecrm.models import ProfileRefresh
+
+    ensure_group()
+    users = [get_user_model().objects.create_user(f"u{i}", f"u{i}@example.com", "pw") for i in range(3)]
+    now = datetime.now(timezone.utc)
+    append([{**normalise(_view(10 + i, i, "Garden", userId=str(user.pk)), received_at=now),
+             "source": "api", "write_key_id": None} for i, user in enumerate(users)])
+    while consume_once("test", block_ms=50):
+        pass
+    assert ProfileRefresh.objects.count() == 3 and not Profile.objects.exists()  # marked, not yet done
+    call_command("ecrm_rebuild_profiles", "--batch-size", "2")
+    assert "Rebuilt the profiles of 3 people." in capsys.readouterr().out
+    assert sorted(Profile.objects.values_list("product_views", flat=True)) == [1, 1, 1]

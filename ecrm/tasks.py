@@ -1,0 +1,18 @@
+"""Celery tasks: take work off the request and the tracking consumer."""
+
+from celery import shared_task
+from django.core.management import call_command
+
+from ecrm.services import profiles_refresh_marked
+
+
+@shared_task(name="ecrm.tasks.refresh_marked_profiles", ignore_result=True)
+def refresh_marked_profiles() -> int:
+    """Profiles of the people whose events were stored since the last run (every few seconds)."""
+    return profiles_refresh_marked()
+
+
+@shared_task(name="ecrm.tasks.rebuild_profiles", ignore_result=True)
+def rebuild_profiles() -> None:
+    """Every profile from scratch (nightly), in case a refresh was ever missed."""
+    call_command("ecrm_rebuild_profiles", verbosity=0)
