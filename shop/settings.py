@@ -301,6 +301,12 @@ OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PI
 
 OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
     {
+        "label": _("Support desk"),
+        "icon": "fas fa-headset",
+        "url_name": "ecrm-dashboard:customer-search",
+        "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_profile"),
+    },
+    {
         "label": _("Content"),
         "icon": "fas fa-pen-nib",
         "url_name": "wagtailadmin_home",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("tracking/", include("tracking.urls")),
     path("dashboard/tracking/", include("tracking.dashboard.urls")),
+    path("dashboard/customers/support-desk/", include("ecrm.dashboard.urls")),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(_oscar_patterns_without_home())),
     path("", include(wagtail_urls)),

@@ -1,0 +1,94 @@
+"""The support desk finds a customer by any identifier and lands on their card."""
+
+from datetime import datetime, timezone
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from ecrm.models import Profile
+from ecrm.selectors import customer_search
+from shop.roles import MARKETING, SUPPORT
+from tracking.models import Event, IdentityLink, Session
+
+pytestmark = pytest.mark.django_db
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def ada(db):
+    user = get_user_model().objects.create_user("ada", "ada.lovelace@example.com", "pw",
+                                                first_name="Ada", last_name="Lovelace")
+    IdentityLink.objects.create(kind=IdentityLink.ANONYMOUS, identifier="visitor-7f3a", user_id=str(user.pk),
+                                first_seen_at=T0, via="identify")
+    Event.objects.create(message_id="e-1", type="track", event="Product Viewed", anonymous_id="visitor-7f3a",
+                         timestamp=T0, received_at=T0, source="browser",
+                         context={"page": {"path": "/catalogue/skillet_1/"}})
+    Session.objects.create(key="s-1", visitor="visitor-7f3a", started_at=T0, last_event_at=T0,
+                           entry_path="/catalogue/skillet_1/", source="google", medium="organic",
+                           search_terms="cast iron pan", page_count=1, event_count=1)
+    return Profile.objects.create(person_key=str(user.pk), user=user, email=user.email, phone="+447700900123",
+                                  first_name="Ada", last_name="Lovelace", last_seen_at=T0)
+
+
+@pytest.fixture
+def others(db):
+    Profile.objects.create(person_key="email:grace@example.com", email="grace@example.com",
+                           first_name="Grace", last_name="Hopper")
+    Profile.objects.create(person_key="99", email="alan@example.org", first_name="Alan", last_name="Turing")
+
+
+@pytest.mark.parametrize("query", ["ada.lovelace@example.com", "LOVELACE@EX", "07700 900123",
+                                   "+44 7700 900123", "Ada Lovelace", "lovelace", "visitor-7f3a"])
+def test_each_kind_of_identifier_finds_her(ada, others, query):
+    assert [p.person_key for p in customer_search(query)] == [ada.person_key]
+
+
+def test_an_order_number_finds_its_customer(ada, others, countries, product_in_stock):
+    from oscar.test.factories import create_basket, create_order
+
+    basket = create_basket(empty=True)
+    basket.add_product(product_in_stock)
+    order = create_order(user=ada.user, basket=basket)
+    assert [p.pk for p in customer_search(str(order.number))] == [ada.pk]
+
+
+def test_a_typo_in_the_name_still_finds_her(ada, others):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("typo tolerance uses PostgreSQL's pg_trgm")
+    assert [p.pk for p in customer_search("Ada Lovlace")] == [ada.pk]
+
+
+def test_nothing_and_too_little_find_nobody(ada, others):
+    assert customer_search("zebra@nowhere.test") == [] and customer_search("a") == []
+
+
+@pytest.mark.parametrize(("group", "status"), [(SUPPORT, 200), (MARKETING, 200), (None, 403)])
+def test_staff_roles_on_the_desk_and_the_card(make_staff, ada, group, status):
+    client = Client()
+    client.force_login(make_staff(f"{group}@example.com", group=group))
+    assert client.get("/dashboard/customers/support-desk/?q=lovelace").status_code == status
+    assert client.get(f"/dashboard/customers/support-desk/{ada.pk}/").status_code == status
+
+
+def test_customers_cannot_see_the_desk(ada):
+    client = Client()
+    client.force_login(ada.user)
+    assert client.get(f"/dashboard/customers/support-desk/{ada.pk}/").status_code in (302, 403)
+    assert Client().get("/dashboard/customers/support-desk/?q=ada").status_code == 302  # to login
+
+
+def test_the_card_shows_sessions_and_timeline_and_the_desk_links_to_it(make_staff, ada):
+    client = Client()
+    client.force_login(make_staff("support@example.com", group=SUPPORT))
+    results = client.get("/dashboard/customers/support-desk/", {"q": "visitor-7f3a"}).content.decode()
+    assert f"/dashboard/customers/support-desk/{ada.pk}/" in results
+    card = client.get(f"/dashboard/customers/support-desk/{ada.pk}/?tab=sessions").content.decode()
+    assert "cast iron pan" in card and "google / organic" in card and "+447700900123" in card
+    timeline = client.get(f"/dashboard/customers/support-desk/{ada.pk}/?tab=timeline").content.decode()
+    assert "Product Viewed" in timeline and "/catalogue/skillet_1/" in timeline
+    assert client.get(f"/dashboard/customers/support-desk/{ada.pk}/?tab=nonsense").status_code == 200
+    assert client.get("/dashboard/customers/support-desk/987654/").status_code == 404
+    assert "Support desk" in client.get("/dashboard/").content.decode()  # in the menu
