@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from django.db import connection
 
@@ -18,3 +19,13 @@ def database_url() -> str:
 def subprocess_env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url(),
             "DJANGO_SETTINGS_MODULE": "tests.settings"}
+
+
+def wait_for(predicate, timeout: float = 60.0) -> bool:
+    """Poll ``predicate`` until it is true (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False

@@ -1,20 +1,14 @@
 """Periodic store jobs run on a real Celery worker through the Redis broker."""
 
-import subprocess
-import sys
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.utils import timezone
 
 from shop.celery import app as celery_app
-from tests.helpers import subprocess_env
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers import wait_for
 
 
 def test_every_beat_entry_names_a_registered_task():
@@ -27,36 +21,6 @@ def test_every_beat_entry_names_a_registered_task():
 def test_broker_is_redis_not_eager():
     assert settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://"))
     assert not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False)
-
-
-@pytest.fixture
-def worker(transactional_db):
-    """A real Celery worker on a private queue, reading the test database."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = subprocess_env()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo",
-         "--loglevel=INFO", "-Q", queue, "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    yield queue
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    if "Traceback" in output:
-        print(output)
-
-
-def _wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.25)
-    return False
 
 
 @pytest.mark.slow
@@ -77,6 +41,6 @@ def test_worker_publishes_a_scheduled_wagtail_page(site_pages, worker):
 
     publish_scheduled_pages.apply_async(queue=worker)
 
-    assert _wait_for(lambda: ContentPage.objects.get(pk=page.pk).live), (
+    assert wait_for(lambda: ContentPage.objects.get(pk=page.pk).live), (
         "the worker did not publish the page"
     )
