@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from taggit.managers import TaggableManager
+from taggit.models import TagBase, TaggedItemBase
+
+
+class CustomerTag(TagBase):
+    """Staff's labels for customers ("VIP", "wholesale"), kept apart from content tags."""
+
+    class Meta:
+        verbose_name = "customer tag"
+
+
+class TaggedProfile(TaggedItemBase):
+    content_object = models.ForeignKey("Profile", on_delete=models.CASCADE, related_name="tagged_items")
+    tag = models.ForeignKey(CustomerTag, on_delete=models.CASCADE, related_name="tagged_profiles")
 
 
 class Profile(models.Model):
@@ -42,9 +57,11 @@ class Profile(models.Model):
     devices = models.JSONField(default=list, blank=True)
     region = models.CharField(max_length=200, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    tags = TaggableManager(through=TaggedProfile, blank=True)
 
     class Meta:
         ordering = ["-last_seen_at"]
+        permissions = [("tag_profile", "Can tag customers")]
 
     def __str__(self) -> str:
         return self.name or self.email or self.person_key
@@ -70,3 +87,56 @@ class ProfileRefresh(models.Model):
 
     person_key = models.CharField(max_length=254, unique=True)
     marked_at = models.DateTimeField(auto_now_add=True)
+
+
+class CustomerNote(models.Model):
+    """What a member of staff wrote about a customer; shown on the card's timeline."""
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Consent(models.Model):
+    """One entry of a customer's consent ledger: given or withdrawn, for a channel and topic,
+    when and from where. Append-only; the latest entry per (channel, topic) is in force."""
+
+    EMAIL, SMS = "email", "sms"
+    CHANNELS = [(EMAIL, "E-mail"), (SMS, "SMS")]
+    ALL_TOPICS = "all"
+
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(max_length=10, choices=CHANNELS)
+    topic = models.CharField(max_length=50, default=ALL_TOPICS,
+                             help_text="what it covers: newsletter, offers, ... or all")
+    granted = models.BooleanField()
+    recorded_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=30, help_text="where it was given: checkout, account, api, staff, import")
+    evidence = models.JSONField(default=dict, blank=True, help_text="page, IP (truncated), staff member")
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["profile", "channel", "topic", "-recorded_at"])]
+
+
+class ProfileAccess(models.Model):
+    """The audit log: which member of staff saw or changed which profile, and how."""
+
+    VIEW, NOTE, TAG, CONSENT, EXPORT, ERASE, MERGE = "view", "note", "tag", "consent", "export", "erase", "merge"
+    ACTIONS = [(VIEW, "viewed"), (NOTE, "added a note"), (TAG, "changed tags"), (CONSENT, "recorded consent"),
+               (EXPORT, "exported"), (ERASE, "erased"), (MERGE, "merged")]
+
+    profile = models.ForeignKey(Profile, null=True, on_delete=models.SET_NULL, related_name="accesses")
+    person_key = models.CharField(max_length=254, help_text="kept when the profile is erased or merged")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=10, choices=ACTIONS)
+    detail = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at"]

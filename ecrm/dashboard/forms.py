@@ -1,0 +1,29 @@
+from django import forms
+
+from ecrm.desk import DeskError, parse_tags
+from ecrm.models import Consent
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=5000, strip=True,
+                           error_messages={"required": "Write something in the note."})
+
+
+class TagsForm(forms.Form):
+    tags = forms.CharField(required=False, max_length=2000, help_text="Separate tags with commas.")
+
+    def clean_tags(self):
+        try:
+            return parse_tags(self.cleaned_data["tags"])
+        except DeskError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class ConsentForm(forms.Form):
+    channel = forms.ChoiceField(choices=Consent.CHANNELS)
+    topic = forms.SlugField(max_length=50, initial=Consent.ALL_TOPICS,
+                            help_text="newsletter, offers, … or all")
+    granted = forms.TypedChoiceField(choices=[("yes", "Gives consent"), ("no", "Withdraws consent")],
+                                     coerce=lambda value: value == "yes", label="The customer")
+    reason = forms.CharField(max_length=200, required=False,
+                             help_text="How the customer said so (phone call, e-mail, …)")
