@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from ecrm.models import Consent, Profile
+from ecrm.segments import segments_refresh
 
 CHANNELS = {channel for channel, _label in Consent.CHANNELS}
 
@@ -27,9 +28,11 @@ def consent_record(*, profile: Profile, channel: str, granted: bool, source: str
     topic = (topic or Consent.ALL_TOPICS).strip().lower()
     if not topic or len(topic) > 50:
         raise ConsentError("a topic is a short name such as newsletter, offers or all")
-    return Consent.objects.create(profile=profile, channel=channel, topic=topic, granted=granted,
-                                  source=source[:30], evidence=evidence or {},
-                                  recorded_at=at or timezone.now())
+    consent = Consent.objects.create(profile=profile, channel=channel, topic=topic, granted=granted,
+                                     source=source[:30], evidence=evidence or {},
+                                     recorded_at=at or timezone.now())
+    segments_refresh(profile_ids={profile.pk})  # segments on consent follow at once
+    return consent
 
 
 def consents_in_force(profile: Profile) -> dict[tuple[str, str], Consent]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from ecrm.models import CustomerNote, Profile, ProfileAccess
+from ecrm.segments import segments_refresh
 
 MAX_TAGS, MAX_TAG_LENGTH = 20, 50
 
@@ -45,5 +46,6 @@ def tags_set(*, profile: Profile, staff, tags: list[str]) -> None:
     profile.tags.set(tags)
     added, removed = sorted(set(tags) - before), sorted(before - set(tags))
     if added or removed:
+        segments_refresh(profile_ids={profile.pk})
         detail = ", ".join([*(f"+{t}" for t in added), *(f"-{t}" for t in removed)])
         access_record(profile=profile, staff=staff, action=ProfileAccess.TAG, detail=detail)

@@ -140,3 +140,44 @@ class ProfileAccess(models.Model):
 
     class Meta:
         ordering = ["-at"]
+
+
+class Segment(models.Model):
+    """A group of customers: dynamic (rules, kept current) or static (uploaded, fixed)."""
+
+    DYNAMIC, STATIC = "dynamic", "static"
+    KINDS = [(DYNAMIC, "Dynamic (rules)"), (STATIC, "Static (uploaded list)")]
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=KINDS, default=DYNAMIC)
+    rules = models.JSONField(default=dict, blank=True, help_text="see ecrm.segment_rules")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    member_count = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("export_segment", "Can export segment members")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMembership(models.Model):
+    """A stay in a segment: when the person joined and (once they no longer match) left.
+    A person who matches again gets a new row, so campaigns can trigger on joining."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    profile = models.ForeignKey(Profile, on_delete=models.CASCADE, related_name="memberships")
+    joined_at = models.DateTimeField(default=timezone.now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-joined_at"]
+        constraints = [models.UniqueConstraint(fields=["segment", "profile"], condition=models.Q(left_at=None),
+                                               name="ecrm_one_current_membership")]
+        indexes = [models.Index(fields=["segment", "left_at"])]

@@ -210,6 +210,7 @@ def profiles_refresh_marked(*, batch_size: int = 500) -> int:
     """Refresh the profiles marked by the tracking consumer; returns how many. Concurrent
     runs take different people (SKIP LOCKED), so overlapping schedules do no harm."""
     from ecrm.models import ProfileRefresh
+    from ecrm.segments import segments_refresh
 
     refreshed = 0
     while True:
@@ -218,5 +219,10 @@ def profiles_refresh_marked(*, batch_size: int = 500) -> int:
                          .order_by("marked_at")[:batch_size].values_list("pk", "person_key"))
             if not marks:
                 return refreshed
-            refreshed += profiles_refresh(person_keys={key for _pk, key in marks})
+            persons = {key for _pk, key in marks}
+            refreshed += profiles_refresh(person_keys=persons)
             ProfileRefresh.objects.filter(pk__in=[pk for pk, _key in marks]).delete()
+        # Their segments follow their profiles (outside the marks' transaction: segment
+        # rows are locked per segment, and a failure here leaves profiles refreshed).
+        segments_refresh(profile_ids=set(Profile.objects.filter(
+            person_key__in=_owners(persons)).values_list("pk", flat=True)))

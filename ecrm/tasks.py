@@ -16,3 +16,11 @@ def refresh_marked_profiles() -> int:
 def rebuild_profiles() -> None:
     """Every profile from scratch (nightly), in case a refresh was ever missed."""
     call_command("ecrm_rebuild_profiles", verbosity=0)
+
+
+@shared_task(name="ecrm.tasks.refresh_segments", ignore_result=True)
+def refresh_segments() -> None:
+    """Every dynamic segment in full: time windows move even when nobody does anything."""
+    from ecrm.segments import segments_refresh
+
+    segments_refresh()

@@ -198,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     # Customer profiles: those with new events every few seconds, all of them nightly.
     "refresh-marked-profiles": {"task": "ecrm.tasks.refresh_marked_profiles", "schedule": 5.0},
     "rebuild-profiles": {"task": "ecrm.tasks.rebuild_profiles", "schedule": 24 * 3600.0},
+    "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
 }
 
 # --- Internationalisation -------------------------------------------------------
