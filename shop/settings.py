@@ -302,10 +302,14 @@ OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PI
 
 OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
     {
-        "label": _("Support desk"),
+        "label": _("Customer care"),
         "icon": "fas fa-headset",
-        "url_name": "ecrm-dashboard:customer-search",
-        "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_profile"),
+        "children": [
+            {"label": _("Support desk"), "url_name": "ecrm-dashboard:customer-search",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_profile")},
+            {"label": _("Segments"), "url_name": "ecrm-dashboard:segments",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_segment")},
+        ],
     },
     {
         "label": _("Content"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ecrm.dashboard import views
+from ecrm.dashboard import segment_views, views
 
 app_name = "ecrm-dashboard"
 
@@ -10,4 +10,11 @@ urlpatterns = [
     path("<int:pk>/notes/", views.NoteCreateView.as_view(), name="customer-note"),
     path("<int:pk>/tags/", views.TagsUpdateView.as_view(), name="customer-tags"),
     path("<int:pk>/consents/", views.ConsentCreateView.as_view(), name="customer-consent"),
+    path("segments/", segment_views.SegmentListView.as_view(), name="segments"),
+    path("segments/new/", segment_views.SegmentCreateView.as_view(), name="segment-create"),
+    path("segments/count/", segment_views.SegmentCountView.as_view(), name="segment-count"),
+    path("segments/<int:pk>/", segment_views.SegmentDetailView.as_view(), name="segment"),
+    path("segments/<int:pk>/edit/", segment_views.SegmentUpdateView.as_view(), name="segment-edit"),
+    path("segments/<int:pk>/export/", segment_views.SegmentExportView.as_view(), name="segment-export"),
+    path("segments/<int:pk>/upload/", segment_views.StaticUploadView.as_view(), name="segment-upload"),
 ]

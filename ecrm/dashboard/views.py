@@ -54,6 +54,7 @@ class CustomerCardView(StaffPermission, DetailView):
                    "notes": lambda p: p.notes.select_related("author"),
                    "consents": lambda p: p.consents.all()}
         context = super().get_context_data(tab=tab, tabs=TABS, rows=loaders[tab](profile), **kwargs)
+        context["segments"] = profile.memberships.filter(left_at=None).select_related("segment")
         context["in_force"] = sorted(consents_in_force(profile).values(), key=lambda c: (c.channel, c.topic))
         context.update(note_form=kwargs.get("note_form") or NoteForm(),
                        tags_form=kwargs.get("tags_form") or TagsForm(

@@ -6,31 +6,15 @@ import time
 import pytest
 from django.db import connection
 
+from tests.browser.conftest import CHROMIUM, HUMAN
 from tracking.consumer import consume_once, ensure_group
 from tracking.models import Event
 
-CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.slow,
 ]
-HUMAN = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36"
-# The user agent is set for the whole browser too: a beacon sent as a page unloads leaves
-# without the page's override, and "HeadlessChrome" would be filtered out as a robot.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-agent={HUMAN}"]
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright runs an event loop
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _stored(predicate, timeout=20.0):
