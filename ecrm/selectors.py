@@ -35,7 +35,7 @@ def customer_search(query: str, *, limit: int = 20) -> list[Profile]:
         matches |= name
     rest = list(Profile.objects.filter(matches).exclude(pk__in=[p.pk for p in found])
                 .order_by("-last_seen_at")[:limit])
-    if not rest and words and connection.vendor == "postgresql":
+    if not found and not rest and words and connection.vendor == "postgresql":
         rest = _similar_names(" ".join(words), limit)
     return (found + rest)[:limit]
 

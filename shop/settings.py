@@ -97,6 +97,9 @@ INSTALLED_APPS = [
     "wagtail",
     "modelcluster",
     "taggit",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     # The eCRM layer: reusable apps, in the direction data flows.
     "tracking",
     "ecrm",
@@ -199,6 +202,26 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-marked-profiles": {"task": "ecrm.tasks.refresh_marked_profiles", "schedule": 5.0},
     "rebuild-profiles": {"task": "ecrm.tasks.rebuild_profiles", "schedule": 24 * 3600.0},
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
+}
+
+# --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
+# the dashboard's session (which then needs the CSRF token, as Django REST framework checks).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "oscar-ecrm API",
+    "DESCRIPTION": "Customers (search, 360° profile, timeline, consents) and segments, for staff.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "PREPROCESSING_HOOKS": ["ecrm.api.schema.only_our_api"],
 }
 
 # --- Internationalisation -------------------------------------------------------

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 from wagtail import urls as wagtail_urls
 from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
@@ -27,6 +28,8 @@ urlpatterns = [
     path("tracking/", include("tracking.urls")),
     path("dashboard/tracking/", include("tracking.dashboard.urls")),
     path("dashboard/customers/support-desk/", include("ecrm.dashboard.urls")),
+    path("api/ecrm/", include("ecrm.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(_oscar_patterns_without_home())),
     path("", include(wagtail_urls)),
