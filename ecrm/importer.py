@@ -47,6 +47,7 @@ OPTIONAL = ("currency", "status", "title")
 MAX_AMOUNT = Decimal("9999999999.99")  # Oscar's prices: 12 digits, 2 after the point
 CHUNK = 1000  # orders looked up and written per round, and the progress step
 REFRESH_BATCH = 500  # people per profiles_refresh call, as ecrm_rebuild_profiles
+NOTE = "Imported from "  # how an imported order is told from one placed in the store
 
 Progress = Callable[[str], None]
 
@@ -128,6 +129,7 @@ class Summary:
     registered: set[str] = field(default_factory=set)  # person keys of imported orders
     guests: set[str] = field(default_factory=set)
     refreshed: int = 0
+    clashes: list[Refusal] = field(default_factory=list)  # numbers taken by the store's own orders
 
 
 # Reading and checking (no database) -------------------------------------------------------------
@@ -348,8 +350,12 @@ def _lines(numbers: list[int]) -> str:
 # Writing -------------------------------------------------------------------------------------
 
 def import_orders(parsed: ParsedFile, *, source: str, progress: Progress | None = None) -> Summary:
-    """Write the parsed orders (each in its own transaction, existing numbers skipped),
-    then refresh the profiles of everybody in the file.
+    """Write the parsed orders (each in its own transaction), then refresh the profiles
+    of everybody in the file.
+
+    A number already imported is skipped; a number taken by an order placed in this
+    store is a clash, reported by line and not imported (the history may be someone
+    else's order with the same number).
 
     People whose orders were skipped are refreshed too: a run interrupted after writing
     orders is then completed by running the same file again.
@@ -360,9 +366,15 @@ def import_orders(parsed: ParsedFile, *, source: str, progress: Progress | None 
     for start in range(0, len(parsed.orders), CHUNK):
         chunk = parsed.orders[start:start + CHUNK]
         existing = set(Order.objects.filter(number__in=[o.number for o in chunk]).values_list("number", flat=True))
+        imported_before = set(Order.objects.filter(number__in=existing, notes__message__startswith=NOTE)
+                              .values_list("number", flat=True))
         customers = _customers({order.first.email.lower() for order in chunk})
         catalogue = _catalogue({row.sku for order in chunk for row in order.rows})
         for order in chunk:
+            if order.number in existing - imported_before:
+                summary.clashes.extend(Refusal(row.line, f"order number {order.number} belongs to an order "
+                                                         "placed in this store; not imported") for row in order.rows)
+                continue
             user = customers.get(order.first.email.lower())
             person = str(user.pk) if user else guest_person(order.first.email)
             people.add(person)
@@ -434,7 +446,7 @@ def _write(order: HistoricOrder, user, catalogue: dict, source: str, site_id) ->
                     status=row.status, num_allocated=0))
             Line.objects.bulk_create(lines)
             OrderNote.objects.create(order=record, note_type=OrderNote.SYSTEM,
-                                     message=f"Imported from {source} (historic order; prices as given, "
+                                     message=f"{NOTE}{source} (historic order; prices as given, "
                                              "tax not separated).")
     except IntegrityError:
         if Order.objects.filter(number=order.number).exists():

@@ -214,3 +214,20 @@ def test_from_the_shell_a_bad_file_exits_2_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"CommandError: {path}: missing column(s): order_number, sku, quantity, price; "
         "the header needs email,order_number,date,sku,quantity,price"]
+
+
+@pytest.mark.django_db
+def test_a_number_taken_by_an_order_placed_in_the_store_is_refused_not_skipped(
+    tmp_path, countries, product_in_stock
+):
+    from oscar.test.factories import create_basket, create_order
+
+    basket = create_basket(empty=True)
+    basket.add_product(product_in_stock)
+    store_order = create_order(number="A-1002", guest_email="someone@example.com", basket=basket)
+    out, err, status = _import(_csv(tmp_path, GOOD))
+    assert status == 1
+    assert err.splitlines()[0] == "line 4: order number A-1002 belongs to an order placed in this store; not imported"
+    assert "Imported 2 orders (3 lines); 0 already present, skipped; 1 rows refused." in out
+    store_order.refresh_from_db()
+    assert (store_order.guest_email, store_order.notes.count()) == ("someone@example.com", 0)

@@ -40,12 +40,15 @@ class Command(BaseCommand):
                 self.stdout.flush()
 
         summary = import_orders(parsed, source=Path(file).name, progress=progress)
+        if verbose and parsed.orders:
+            self.stdout.write("")  # end the progress line
+        for refusal in summary.clashes:
+            self.stderr.write(str(refusal))
+        refused = len(parsed.refusals) + len(summary.clashes)
         if verbose:
-            if parsed.orders:
-                self.stdout.write("")  # end the progress line
             self.stdout.write(
                 f"Imported {summary.imported:,} orders ({summary.lines:,} lines); "
-                f"{summary.skipped:,} already present, skipped; {len(parsed.refusals):,} rows refused.\n"
+                f"{summary.skipped:,} already present, skipped; {refused:,} rows refused.\n"
                 f"Customers: {len(summary.registered):,} registered, {len(summary.guests):,} guests. "
                 f"Profiles refreshed: {summary.refreshed:,}.")
             if summary.unknown_skus:
@@ -54,6 +57,6 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{summary.unlinked_lines:,} lines have a SKU that is not in the catalogue; they were "
                     f"imported without a product link: {', '.join(shown[:10])}{more}.")
-        if parsed.refusals:
-            raise CommandError(f"{len(parsed.refusals):,} rows refused (listed above); the rest were imported.",
+        if refused:
+            raise CommandError(f"{refused:,} rows refused (listed above); the rest were imported.",
                                returncode=1)
