@@ -252,6 +252,8 @@ def _email(value: str) -> str:
         validate_email(value)
     except ValidationError:
         raise RowError(f"email {value!r} is not an e-mail address" if value else "email is empty") from None
+    if len(value) > 254:
+        raise RowError("email is longer than 254 characters")
     return value
 
 
@@ -326,6 +328,8 @@ def group_orders(rows: list[Row], bad_numbers: dict[str, list[int]]) -> tuple[li
             reason = f"order {number} refused whole: line(s) {_lines(bad_numbers[number])} of it are refused"
         else:
             reason = _disagreement(number, members)
+        if not reason and sum(row.line_price for row in members) > MAX_AMOUNT:
+            reason = f"order {number} refused whole: its total is too large"
         if reason:
             refusals.extend(Refusal(row.line, reason) for row in members)
         else:

@@ -231,3 +231,21 @@ def test_a_number_taken_by_an_order_placed_in_the_store_is_refused_not_skipped(
     assert "Imported 2 orders (3 lines); 0 already present, skipped; 1 rows refused." in out
     store_order.refresh_from_db()
     assert (store_order.guest_email, store_order.notes.count()) == ("someone@example.com", 0)
+
+
+@pytest.mark.django_db
+def test_a_spreadsheet_export_with_a_byte_order_mark_and_crlf_lines_imports(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffEmail,Order_Number,Date,SKU,Quantity,Price,Title\r\n"
+                     "zoe@example.com,E-1,2022-02-02,OLD-1,1,5.00,Crème brûlée dish\r\n".encode())
+    out, err, status = _import(str(path))
+    assert (status, err) == (0, "")
+    assert Line.objects.get(order__number="E-1").title == "Crème brûlée dish"
+
+
+def test_an_order_whose_total_does_not_fit_is_refused_whole():
+    parsed = parse_text(HEADER + "a@example.com,1,2024-01-05,S1,1,9999999999.00\n"
+                                 "a@example.com,1,2024-01-05,S2,1,9999999999.00\n", RULES)
+    assert not parsed.orders
+    assert [str(r) for r in parsed.refusals] == ["line 2: order 1 refused whole: its total is too large",
+                                                 "line 3: order 1 refused whole: its total is too large"]
