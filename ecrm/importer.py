@@ -328,12 +328,13 @@ def group_orders(rows: list[Row], bad_numbers: dict[str, list[int]]) -> tuple[li
             reason = f"order {number} refused whole: line(s) {_lines(bad_numbers[number])} of it are refused"
         else:
             reason = _disagreement(number, members)
-        if not reason and sum(row.line_price for row in members) > MAX_AMOUNT:
+        order = HistoricOrder(number=number, rows=members)
+        if not reason and order.total > MAX_AMOUNT:
             reason = f"order {number} refused whole: its total is too large"
         if reason:
             refusals.extend(Refusal(row.line, reason) for row in members)
         else:
-            orders.append(HistoricOrder(number=number, rows=members))
+            orders.append(order)
     return orders, refusals
 
 
@@ -370,12 +371,12 @@ def import_orders(parsed: ParsedFile, *, source: str, progress: Progress | None 
     for start in range(0, len(parsed.orders), CHUNK):
         chunk = parsed.orders[start:start + CHUNK]
         existing = set(Order.objects.filter(number__in=[o.number for o in chunk]).values_list("number", flat=True))
-        imported_before = set(Order.objects.filter(number__in=existing, notes__message__startswith=NOTE)
-                              .values_list("number", flat=True))
+        clashing = existing - set(Order.objects.filter(number__in=existing, notes__message__startswith=NOTE)
+                                  .values_list("number", flat=True))
         customers = _customers({order.first.email.lower() for order in chunk})
         catalogue = _catalogue({row.sku for order in chunk for row in order.rows})
         for order in chunk:
-            if order.number in existing - imported_before:
+            if order.number in clashing:
                 summary.clashes.extend(Refusal(row.line, f"order number {order.number} belongs to an order "
                                                          "placed in this store; not imported") for row in order.rows)
                 continue

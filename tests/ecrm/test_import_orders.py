@@ -249,3 +249,15 @@ def test_an_order_whose_total_does_not_fit_is_refused_whole():
     assert not parsed.orders
     assert [str(r) for r in parsed.refusals] == ["line 2: order 1 refused whole: its total is too large",
                                                  "line 3: order 1 refused whole: its total is too large"]
+
+
+@pytest.mark.django_db
+def test_staff_see_an_imported_order_and_its_note_in_the_dashboard(tmp_path, client, make_staff, product_in_stock):
+    from django.urls import reverse
+
+    _import(_csv(tmp_path, GOOD))
+    client.force_login(make_staff("boss@example.com", superuser=True))
+    page = client.get(reverse("dashboard:order-detail", kwargs={"number": "A-1001"}))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Imported from history.csv" in text and "OLD-LID-26" in text
