@@ -61,7 +61,7 @@ class Profile(models.Model):
 
     class Meta:
         ordering = ["-last_seen_at"]
-        permissions = [("tag_profile", "Can tag customers")]
+        permissions = [("tag_profile", "Can tag customers"), ("merge_profile", "Can merge duplicate customers")]
 
     def __str__(self) -> str:
         return self.name or self.email or self.person_key
@@ -181,3 +181,27 @@ class SegmentMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["segment", "profile"], condition=models.Q(left_at=None),
                                                name="ecrm_one_current_membership")]
         indexes = [models.Index(fields=["segment", "left_at"])]
+
+
+class ProfileMerge(models.Model):
+    """Two profiles that staff found to be one person: the removed one's identities now
+    point at the kept one (an alias in the identity graph), its records moved over."""
+
+    kept = models.ForeignKey(Profile, null=True, on_delete=models.SET_NULL, related_name="merges")
+    kept_key = models.CharField(max_length=254)
+    removed_key = models.CharField(max_length=254, db_index=True)
+    removed_snapshot = models.JSONField(default=dict, help_text="the removed profile's contact data")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+
+
+class NotADuplicate(models.Model):
+    """Staff said these two profiles are different people: stop suggesting them."""
+
+    first_key = models.CharField(max_length=254)
+    second_key = models.CharField(max_length=254)
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["first_key", "second_key"], name="ecrm_not_a_duplicate_once")]

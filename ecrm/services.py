@@ -50,11 +50,20 @@ def persons_of(events: list[Event]) -> set[str]:
 
 
 def _owners(persons: set[str]) -> set[str]:
-    """A guest whose e-mail a registered customer has since identified with is that customer."""
-    emails = {p.removeprefix(GUEST_PREFIX) for p in persons if p.startswith(GUEST_PREFIX)}
-    claimed = dict(IdentityLink.objects.filter(kind=IdentityLink.EMAIL, identifier__in=emails)
-                   .values_list("identifier", "user_id"))
-    return {guest_person_owner(p, claimed) for p in persons}
+    """Who these person keys are now: a guest whose e-mail a registered customer has since
+    identified with is that customer; an id aliased to another (Segment's ``alias``, or two
+    profiles merged by staff) is the other. Followed a few steps, for chains of merges."""
+    for _step in range(5):
+        emails = {p.removeprefix(GUEST_PREFIX) for p in persons if p.startswith(GUEST_PREFIX)}
+        claimed = dict(IdentityLink.objects.filter(kind=IdentityLink.EMAIL, identifier__in=emails)
+                       .values_list("identifier", "user_id"))
+        aliased = dict(IdentityLink.objects.filter(kind=IdentityLink.ALIAS, identifier__in=persons)
+                       .values_list("identifier", "user_id"))
+        owners = {aliased.get(p) or guest_person_owner(p, claimed) for p in persons}
+        if owners == persons:
+            return owners
+        persons = owners
+    return persons
 
 
 def guest_person_owner(person: str, claimed: dict[str, str]) -> str:
@@ -125,7 +134,8 @@ def _visits(found: dict[str, Identities]) -> dict[str, list[Visit]]:
 
 
 def _orders(found: dict[str, Identities]) -> dict[str, list[OrderFact]]:
-    registered = {int(p): p for p in found if p.isdigit()}
+    # Their own account's orders, and those of accounts merged into theirs (aliases).
+    registered = {int(user): person for person, ids in found.items() for user in ids.users if user.isdigit()}
     guests = {email: person for person, ids in found.items() for email in ids.emails}
     rows = list(Order.objects.annotate(guest=Lower("guest_email")).filter(
         Q(user_id__in=registered) | Q(user__isnull=True, guest__in=guests)

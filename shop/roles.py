@@ -48,7 +48,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         ],
         "auth": ["view_user"],
         "ecrm": ["view_profile", "tag_profile", "view_customernote", "add_customernote",
-                 "view_consent", "add_consent", "view_segment", "view_segmentmembership"],
+                 "view_consent", "add_consent", "view_segment", "view_segmentmembership", "merge_profile"],
         "address": ["view_useraddress", "change_useraddress"],
         "basket": ["view_basket", "view_line"],
         "customer": ["view_productalert"],

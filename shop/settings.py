@@ -332,6 +332,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_profile")},
             {"label": _("Segments"), "url_name": "ecrm-dashboard:segments",
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_segment")},
+            {"label": _("Likely duplicates"), "url_name": "ecrm-dashboard:duplicates",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.merge_profile")},
         ],
     },
     {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ecrm.dashboard import segment_views, views
+from ecrm.dashboard import duplicate_views, segment_views, views
 
 app_name = "ecrm-dashboard"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("<int:pk>/notes/", views.NoteCreateView.as_view(), name="customer-note"),
     path("<int:pk>/tags/", views.TagsUpdateView.as_view(), name="customer-tags"),
     path("<int:pk>/consents/", views.ConsentCreateView.as_view(), name="customer-consent"),
+    path("duplicates/", duplicate_views.DuplicateListView.as_view(), name="duplicates"),
+    path("duplicates/<int:first>/<int:second>/", duplicate_views.MergeView.as_view(), name="merge"),
+    path("duplicates/<int:first>/<int:second>/different/", duplicate_views.NotDuplicateView.as_view(),
+         name="not-duplicate"),
     path("segments/", segment_views.SegmentListView.as_view(), name="segments"),
     path("segments/new/", segment_views.SegmentCreateView.as_view(), name="segment-create"),
     path("segments/count/", segment_views.SegmentCountView.as_view(), name="segment-count"),
