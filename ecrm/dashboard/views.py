@@ -11,11 +11,12 @@ from ecrm.consents import consent_record, consents_in_force
 from ecrm.dashboard.forms import ConsentForm, NoteForm, TagsForm
 from ecrm.desk import access_record, note_add, tags_set
 from ecrm.models import Profile, ProfileAccess
-from ecrm.selectors import customer_orders, customer_search, customer_sessions
+from ecrm.card import customer_baskets, customer_messages, sessions_with_searches
+from ecrm.selectors import customer_orders, customer_search
 from ecrm.timeline import customer_timeline
 from tracking.dashboard.views import StaffPermission
 
-TABS = ("orders", "timeline", "sessions", "notes", "consents")
+TABS = ("orders", "timeline", "sessions", "baskets", "messages", "notes", "consents")
 
 
 class CustomerSearchView(StaffPermission, TemplateView):
@@ -50,7 +51,8 @@ class CustomerCardView(StaffPermission, DetailView):
         tab = self.request.GET.get("tab", "orders")
         tab = tab if tab in TABS else "orders"
         profile = self.object
-        loaders = {"orders": customer_orders, "timeline": customer_timeline, "sessions": customer_sessions,
+        loaders = {"orders": customer_orders, "timeline": customer_timeline, "sessions": sessions_with_searches,
+                   "baskets": customer_baskets, "messages": customer_messages,
                    "notes": lambda p: p.notes.select_related("author"),
                    "consents": lambda p: p.consents.all()}
         context = super().get_context_data(tab=tab, tabs=TABS, rows=loaders[tab](profile), **kwargs)

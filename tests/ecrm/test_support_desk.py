@@ -92,3 +92,30 @@ def test_the_card_shows_sessions_and_timeline_and_the_desk_links_to_it(make_staf
     assert client.get(f"/dashboard/customers/support-desk/{ada.pk}/?tab=nonsense").status_code == 200
     assert client.get("/dashboard/customers/support-desk/987654/").status_code == 404
     assert "Support desk" in client.get("/dashboard/").content.decode()  # in the menu
+
+
+def test_baskets_messages_and_in_store_searches_on_the_card(make_staff, ada, product_in_stock):
+    from datetime import timedelta
+
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_basket
+
+    Email = get_model("communication", "Email")
+    Line = get_model("basket", "Line")
+    basket = create_basket(empty=True)
+    basket.owner = ada.user
+    basket.save()
+    basket.add_product(product_in_stock, quantity=2)
+    Line.objects.filter(basket=basket).update(date_updated=T0 - timedelta(days=1))
+    type(basket).objects.filter(pk=basket.pk).update(date_created=T0 - timedelta(days=1))
+    Email.objects.create(user=ada.user, email=ada.email, subject="Your order has shipped", body_text="…")
+    Event.objects.create(message_id="s-1", type="track", event="Products Searched", anonymous_id="visitor-7f3a",
+                         session_id="s-1", timestamp=T0, received_at=T0, source="server",
+                         properties={"query": "dutch oven"})
+    client = Client()
+    client.force_login(make_staff("support@example.com", group=SUPPORT))
+    card = f"/dashboard/customers/support-desk/{ada.pk}/"
+    baskets = client.get(card + "?tab=baskets").content.decode()
+    assert "abandoned" in baskets and "2 × Cast Iron Skillet 26cm" in baskets
+    assert "Your order has shipped" in client.get(card + "?tab=messages").content.decode()
+    assert "cast iron pan / dutch oven" in client.get(card + "?tab=sessions").content.decode()
