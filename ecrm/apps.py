@@ -8,4 +8,4 @@ class EcrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ecrm import receivers  # noqa: F401  keeps profiles current as events are stored
+        from ecrm import checks, receivers  # noqa: F401  registers checks; keeps profiles current

@@ -29,6 +29,7 @@ urlpatterns = [
     path("dashboard/tracking/", include("tracking.dashboard.urls")),
     path("dashboard/customers/support-desk/", include("ecrm.dashboard.urls")),
     path("api/ecrm/", include("ecrm.api.urls")),
+    path("accounts/", include("ecrm.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(_oscar_patterns_without_home())),
