@@ -119,3 +119,17 @@ def test_baskets_messages_and_in_store_searches_on_the_card(make_staff, ada, pro
     assert "abandoned" in baskets and "2 × Cast Iron Skillet 26cm" in baskets
     assert "Your order has shipped" in client.get(card + "?tab=messages").content.decode()
     assert "cast iron pan / dutch oven" in client.get(card + "?tab=sessions").content.decode()
+
+
+def test_an_orders_page_links_to_its_customers_card(make_staff, ada, countries, product_in_stock):
+    from oscar.test.factories import create_basket, create_order
+
+    basket = create_basket(empty=True)
+    basket.add_product(product_in_stock)
+    order = create_order(user=ada.user, basket=basket)
+    client = Client()
+    client.force_login(make_staff("support@example.com", group=SUPPORT))
+    page = client.get(f"/dashboard/orders/{order.number}/").content.decode()
+    assert f"/dashboard/customers/support-desk/{ada.pk}/" in page
+    card = client.get(f"/dashboard/customers/support-desk/{ada.pk}/").content.decode()
+    assert f"/dashboard/orders/{order.number}/" in card  # and back

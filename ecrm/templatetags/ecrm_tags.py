@@ -1,0 +1,20 @@
+"""Links from Oscar's own pages to the eCRM's (an order → its customer's card)."""
+
+from django import template
+from django.urls import reverse
+
+from ecrm.models import Profile
+from ecrm.services import _owners
+from tracking.graph import guest_person
+
+register = template.Library()
+
+
+@register.simple_tag
+def customer_card_url(order) -> str:
+    """The card of the order's customer, or "" when they have no profile yet."""
+    person = str(order.user_id) if order.user_id else guest_person(order.guest_email or "")
+    if not order.user_id and not order.guest_email:
+        return ""
+    profile = Profile.objects.filter(person_key__in=_owners({person})).only("pk").first()
+    return reverse("ecrm-dashboard:customer", kwargs={"pk": profile.pk}) if profile else ""
