@@ -38,6 +38,7 @@ import json
 import re
 import uuid
 import zipfile
+from urllib.parse import quote
 from collections import Counter
 from dataclasses import dataclass
 
@@ -69,6 +70,7 @@ ProductReview = get_model("reviews", "ProductReview")
 WishList = get_model("wishlists", "WishList")
 WishListSharedEmail = get_model("wishlists", "WishListSharedEmail")
 Email = get_model("communication", "Email")
+Notification = get_model("communication", "Notification")
 
 ERASED = "[erased]"
 FORMER_CUSTOMER = "A former customer"
@@ -109,9 +111,11 @@ class Person:
         return model.objects.filter(scope)
 
     def secrets(self) -> list[str]:
-        """Strings to blank wherever they appear: e-mails, phones, names (longest first)."""
+        """Strings to blank wherever they appear: e-mails (URL-encoded too), phones, full and
+        last names, longest first. A first name alone is left: it is in too many words."""
         profile = self.profile
-        values = {*self.emails, profile.phone, profile.name, profile.last_name}
+        values = {*self.emails, *(quote(e, safe="") for e in self.emails), profile.phone, profile.name,
+                  profile.last_name}
         if self.user:
             values |= {self.user.get_full_name(), self.user.last_name}
         return sorted((v for v in values if v and len(v) >= 3), key=len, reverse=True)
@@ -147,6 +151,7 @@ reviews.json     your product reviews
 alerts.json      your back-in-stock alerts
 wishlists.json   your wishlists and what is in them
 emails.json      the e-mails we sent you
+notifications.json  the messages in your account's inbox
 """
 
 
@@ -201,6 +206,7 @@ def export_files(person: Person) -> dict[str, object]:
         "wishlists.json": [{**w, "lines": _rows(WishList.objects.get(pk=w["id"]).lines.all())}
                            for w in _rows(WishList.objects.filter(**owner))],
         "emails.json": _rows(person.owned(Email)),
+        "notifications.json": _rows(person.owned(Notification, user_field="recipient", email_field=None)),
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from urllib.parse import quote
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,7 +23,7 @@ from ecrm.privacy import PrivacyError, customer_erase, customer_export, person_k
 from ecrm.segments import static_members_set
 from ecrm.services import profiles_refresh
 from shop.roles import MARKETING, SUPPORT
-from tracking.graph import link_identities
+from tracking.graph import guest_person, link_identities
 from tracking.models import Event, IdentityLink, QuarantinedEvent, Session
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,7 @@ def ada(countries, product_in_stock, make_staff):
     Email = get_model("communication", "Email")
     Email.objects.create(user=user, email=EMAIL, subject="Welcome", body_text="Dear Ada Lovelace")
     Email.objects.create(email=GUEST_EMAIL, subject="Your order", body_text=f"Sent to {GUEST_EMAIL}")
+    get_model("communication", "Notification").objects.create(recipient=user, subject="Hello Ada Lovelace")
     return profile, orders
 
 
@@ -131,7 +133,7 @@ def test_the_export_holds_everything(ada):
     files = {name: archive.read(name).decode() for name in archive.namelist()}
     assert {"README.txt", "profile.json", "orders.json", "events.json", "sessions.json", "consents.json",
             "notes.json", "segments.json", "addresses.json", "baskets.json", "searches.json", "reviews.json",
-            "alerts.json", "wishlists.json", "emails.json"} <= set(files)
+            "alerts.json", "wishlists.json", "emails.json", "notifications.json"} <= set(files)
     data = {name: json.loads(text) for name, text in files.items() if name.endswith(".json")}
     assert data["profile.json"]["email"] == EMAIL and data["profile.json"]["tags"] == ["VIP"]
     assert sorted(o["number"] for o in data["orders.json"]) == sorted(str(o.number) for o in orders)
@@ -146,6 +148,7 @@ def test_the_export_holds_everything(ada):
     assert len(data["alerts.json"]) == 2 and len(data["emails.json"]) == 2 and len(data["reviews.json"]) == 1
     assert data["addresses.json"][0]["line1"] == "12 Analytical Row"
     assert data["searches.json"][0]["query"] == "difference engine"
+    assert data["notifications.json"][0]["subject"] == "Hello Ada Lovelace"
     assert "grace" not in "".join(files.values())
 
 
@@ -176,6 +179,28 @@ def test_erasure_leaves_no_personal_data_and_keeps_the_orders(ada, grace, make_s
     assert Event.objects.get(user_id="grace-1").context == {"ip": "198.51.100.1"}
     assert _tables_holding("grace.hopper") and IdentityLink.objects.filter(user_id="grace-1").exists()
     assert Segment.objects.get(name="Mathematicians").member_count == 0
+
+
+def test_a_guest_is_erased_by_the_e_mail_of_their_checkout(countries, product_in_stock, make_staff):
+    order = _order(product_in_stock, guest_email=GUEST_EMAIL)
+    link_identities([_event(1, event="Order Completed", anonymous_id="visitor-ada-9",
+                            properties={"order_id": order.number, "email": GUEST_EMAIL},
+                            context={"ip": "203.0.113.9", "page": {"path": f"/checkout/{quote(EMAIL)}/"}})])
+    profiles_refresh(person_keys={guest_person(GUEST_EMAIL)})
+    profile = Profile.objects.get(person_key=guest_person(GUEST_EMAIL))
+    staff = make_staff("support-guest@example.com", group=SUPPORT)
+    client = Client()
+    client.force_login(staff)
+    assert client.get(f"/dashboard/customers/support-desk/{profile.pk}/").status_code == 200  # audited
+    assert ProfileAccess.objects.filter(person_key=profile.person_key).exists()
+
+    counts = customer_erase(profile, staff=staff)
+
+    for trace in TRACES:
+        assert _tables_holding(trace) == {}, trace
+    assert counts["order.Order"] == 1 and "auth.User" not in counts
+    assert Order.objects.get(pk=order.pk).total_incl_tax == order.total_incl_tax
+    assert Event.objects.get().context["page"]["path"] == "/checkout/[erased]/"
 
 
 def test_staff_cannot_be_erased(make_staff):
