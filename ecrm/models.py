@@ -61,7 +61,10 @@ class Profile(models.Model):
 
     class Meta:
         ordering = ["-last_seen_at"]
-        permissions = [("tag_profile", "Can tag customers"), ("merge_profile", "Can merge duplicate customers")]
+        permissions = [("tag_profile", "Can tag customers"),
+                       ("merge_profile", "Can merge duplicate customers"),
+                       ("export_profile", "Can download a customer's data"),
+                       ("erase_profile", "Can erase a customer")]
 
     def __str__(self) -> str:
         return self.name or self.email or self.person_key

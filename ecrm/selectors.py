@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import Q
+from django.db.models.functions import Lower
 from oscar.core.loading import get_model
 
 from ecrm.models import Profile
-from ecrm.services import _owners
-from tracking.graph import events_of_user, guest_person
+from ecrm.services import _owners, identities_of
+from tracking.graph import guest_person
 from tracking.models import IdentityLink, Session
 
 Order = get_model("order", "Order")
@@ -60,18 +61,13 @@ def _similar_names(text: str, limit: int) -> list[Profile]:
 
 
 def customer_orders(profile: Profile):
-    emails = [profile.email] if profile.is_guest else [
-        key.removeprefix("email:") for key in IdentityLink.objects.filter(
-            kind=IdentityLink.EMAIL, user_id=profile.person_key).values_list("identifier", flat=True)]
-    owner = Q(user_id=profile.user_id) if profile.user_id else Q(pk__in=[])
-    guest = Q(user__isnull=True, guest_email__iexact=emails[0]) if len(emails) == 1 else Q(
-        user__isnull=True, guest_email__in=emails)
-    return Order.objects.filter(owner | guest).prefetch_related("lines", "status_changes").order_by(
-        "-date_placed")
-
-
-def customer_timeline(profile: Profile, *, limit: int = 200):
-    return events_of_user(profile.person_key).order_by("-timestamp")[:limit]
+    """Their orders: their account's, merged accounts', and guest checkouts with their e-mails."""
+    ids = identities_of({profile.person_key})[profile.person_key]
+    users = [int(user) for user in ids.users if user.isdigit()]
+    emails = {email.lower() for email in ids.emails}
+    return Order.objects.annotate(guest=Lower("guest_email")).filter(
+        Q(user_id__in=users) | Q(user__isnull=True, guest__in=emails)
+    ).prefetch_related("lines", "status_changes").order_by("-date_placed")
 
 
 def customer_sessions(profile: Profile, *, limit: int = 100):

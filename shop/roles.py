@@ -47,8 +47,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "view_paymentevent", "view_shippingevent", "add_shippingevent",
         ],
         "auth": ["view_user"],
+        # Data-subject requests usually arrive at support: one customer's export and erasure.
         "ecrm": ["view_profile", "tag_profile", "view_customernote", "add_customernote",
-                 "view_consent", "add_consent", "view_segment", "view_segmentmembership", "merge_profile"],
+                 "view_consent", "add_consent", "view_segment", "view_segmentmembership", "merge_profile",
+                 "export_profile", "erase_profile"],
         "address": ["view_useraddress", "change_useraddress"],
         "basket": ["view_basket", "view_line"],
         "customer": ["view_productalert"],

@@ -22,3 +22,10 @@ urlpatterns = [
     path("segments/<int:pk>/export/", segment_views.SegmentExportView.as_view(), name="segment-export"),
     path("segments/<int:pk>/upload/", segment_views.StaticUploadView.as_view(), name="segment-upload"),
 ]
+
+from ecrm.dashboard import privacy_views  # noqa: E402 (data-subject requests, kept apart)
+
+urlpatterns += [
+    path("<int:pk>/export/", privacy_views.CustomerExportView.as_view(), name="customer-export"),
+    path("<int:pk>/erase/", privacy_views.CustomerEraseView.as_view(), name="customer-erase"),
+]

@@ -27,6 +27,8 @@ MATRIX = [
     ("post", DESK + "{p}/consents/", {"channel": "email", "topic": "all", "granted": "no"},
      [302, DENIED, DENIED, DENIED, LOGIN]),
     ("get", DESK + "duplicates/", None, [OK, DENIED, DENIED, DENIED, LOGIN]),
+    ("get", DESK + "{p}/export/", None, [OK, DENIED, DENIED, DENIED, LOGIN]),
+    ("get", DESK + "{p}/erase/", None, [OK, DENIED, DENIED, DENIED, LOGIN]),
     ("get", DESK + "segments/", None, [OK, OK, DENIED, DENIED, LOGIN]),
     ("get", DESK + "segments/{s}/", None, [OK, OK, DENIED, DENIED, LOGIN]),
     ("post", DESK + "segments/new/", {"name": "New", "kind": "dynamic", "rules": RULES},
