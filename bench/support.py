@@ -233,8 +233,9 @@ def run(*, requests: int) -> int:
             if index % len(KINDS) == 0:
                 baseline.append(_timed(lambda pk: Profile.objects.get(pk=pk), pks[len(baseline) % len(pks)])[0])
     finally:
-        print("Deleting the generated data…", flush=True)
+        started = time.monotonic()
         _cleanup()
+        print(f"  generated data deleted in {time.monotonic() - started:.1f} s", flush=True)
     base = _p95(baseline)
     print(f"customer_search on {CUSTOMERS:,} customers and {ORDERS:,} orders, {count} queries of each kind "
           f"(interleaved); baseline: primary-key profile lookup p50 {statistics.median(baseline):.2f} ms, "
