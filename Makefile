@@ -59,10 +59,11 @@ check: install
 	$(MANAGE) check
 	$(MANAGE) makemigrations --check --dry-run
 
-# storefront and ingest read the seeded store; pipeline needs PostgreSQL and gets a throwaway one.
+# storefront and ingest read the seeded store; pipeline and support (100,000 generated
+# customers) need PostgreSQL and get a throwaway one.
 bench: install
 	$(PY) bench/run.py --only storefront --only ingest
-	$(PY) scripts/test_services.py -- $(PY) bench/run.py --only pipeline --migrate
+	$(PY) scripts/test_services.py -- $(PY) bench/run.py --only pipeline --only support --migrate
 
 clean:
 	@# Stop the embedded Redis (if running) before its directory goes.

@@ -133,3 +133,21 @@ def test_an_orders_page_links_to_its_customers_card(make_staff, ada, countries, 
     assert f"/dashboard/customers/support-desk/{ada.pk}/" in page
     card = client.get(f"/dashboard/customers/support-desk/{ada.pk}/").content.decode()
     assert f"/dashboard/orders/{order.number}/" in card  # and back
+
+
+@pytest.mark.parametrize("query", ["+44 7700 900456", "0044 7700 900456", "07700 900456", "7700900456"])
+def test_a_phone_stored_national_is_found_in_any_format(others, query):
+    grace = Profile.objects.get(person_key="email:grace@example.com")
+    grace.phone = "07700900456"
+    grace.save()
+    assert [p.pk for p in customer_search(query)] == [grace.pk]
+
+
+def test_a_found_identifier_is_not_padded_with_lookalike_names(ada, others):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("typo tolerance uses PostgreSQL's pg_trgm")
+    IdentityLink.objects.create(kind=IdentityLink.ANONYMOUS, identifier="Grace Hoper", user_id=ada.person_key,
+                                first_seen_at=T0, via="identify")
+    assert [p.pk for p in customer_search("Grace Hoper")] == [ada.pk]  # not Grace Hopper too
