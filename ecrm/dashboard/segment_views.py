@@ -25,7 +25,7 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 class SegmentForm(forms.ModelForm):
     rules = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
-                            help_text="Built by the rule builder above; JSON, for the record.")
+                            help_text="Written by the rule builder; edit it here only if you prefer JSON.")
 
     class Meta:
         model = Segment

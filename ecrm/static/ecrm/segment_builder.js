@@ -7,6 +7,15 @@
   var field = document.getElementById(root.dataset.rulesField);
   var kind = document.getElementById(root.dataset.kindField);
   var countBox = document.getElementById("segment-count");
+  // With the builder running, the JSON is for the record: fold it away below the builder.
+  var group = field.closest(".form-group");
+  if (group) {
+    var details = el("details", {"class": "mb-3"}, [el("summary", {text: "The rules as JSON (advanced)"})]);
+    group.parentNode.insertBefore(details, group);
+    details.appendChild(group);
+    details.parentNode.insertBefore(root, details);
+    details.parentNode.insertBefore(countBox, details);
+  }
   var ATTRIBUTES = {
     number: ["order_count", "revenue", "average_order_value", "session_count", "product_views", "basket_adds"],
     date: ["last_order_at", "last_seen_at", "first_seen_at"],
