@@ -14,6 +14,7 @@ from ecrm.selectors import customer_sessions
 from tracking.models import Event
 
 Basket = get_model("basket", "Basket")
+UserAddress = get_model("address", "UserAddress")
 Email = get_model("communication", "Email")
 ABANDONED_AFTER = timedelta(hours=1)
 
@@ -54,3 +55,11 @@ def sessions_with_searches(profile: Profile) -> list:
     for session in sessions:
         session.internal_searches = terms[session.key]
     return sessions
+
+
+def customer_addresses(profile: Profile) -> list:
+    """Their address book in Oscar, default shipping address first."""
+    if not profile.user_id:
+        return []
+    return list(UserAddress.objects.filter(user_id=profile.user_id).select_related("country")
+                .order_by("-is_default_for_shipping", "-date_created"))

@@ -1,5 +1,5 @@
-"""A customer's timeline: their events, staff notes, staff actions and consent changes,
-merged newest first (messages join when campaigns exist)."""
+"""A customer's timeline: their events, the e-mails the store sent them, staff notes,
+staff actions and consent changes, merged newest first."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tracking.graph import events_of_user
 @dataclass(frozen=True)
 class Entry:
     at: datetime
-    kind: str  # event, note, staff, consent
+    kind: str  # event, message, note, staff, consent
     title: str
     detail: str = ""
     event_id: int | None = None
@@ -41,4 +41,8 @@ def customer_timeline(profile: Profile, *, limit: int = 200) -> list[Entry]:
     entries += [Entry(c.recorded_at, "consent",
                       f"{'Gave' if c.granted else 'Withdrew'} {c.get_channel_display()} consent ({c.topic})",
                       f"via {c.source}") for c in profile.consents.all()[:limit]]
+    from ecrm.card import customer_messages
+
+    entries += [Entry(m.date_sent, "message", f"E-mail: {m.subject}", m.email or profile.email)
+                for m in customer_messages(profile, limit=limit)]
     return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]

@@ -11,7 +11,7 @@ from ecrm.consents import consent_record, consents_in_force
 from ecrm.dashboard.forms import ConsentForm, NoteForm, TagsForm
 from ecrm.desk import access_record, note_add, tags_set
 from ecrm.models import Profile, ProfileAccess
-from ecrm.card import customer_baskets, customer_messages, sessions_with_searches
+from ecrm.card import customer_addresses, customer_baskets, customer_messages, sessions_with_searches
 from ecrm.selectors import customer_orders, customer_search
 from ecrm.timeline import customer_timeline
 from tracking.dashboard.views import StaffPermission
@@ -56,6 +56,7 @@ class CustomerCardView(StaffPermission, DetailView):
                    "notes": lambda p: p.notes.select_related("author"),
                    "consents": lambda p: p.consents.all()}
         context = super().get_context_data(tab=tab, tabs=TABS, rows=loaders[tab](profile), **kwargs)
+        context["addresses"] = customer_addresses(profile)
         context["segments"] = profile.memberships.filter(left_at=None).select_related("segment")
         context["in_force"] = sorted(consents_in_force(profile).values(), key=lambda c: (c.channel, c.topic))
         context.update(note_form=kwargs.get("note_form") or NoteForm(),

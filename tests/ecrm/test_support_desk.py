@@ -118,6 +118,11 @@ def test_baskets_messages_and_in_store_searches_on_the_card(make_staff, ada, pro
     baskets = client.get(card + "?tab=baskets").content.decode()
     assert "abandoned" in baskets and "2 × Cast Iron Skillet 26cm" in baskets
     assert "Your order has shipped" in client.get(card + "?tab=messages").content.decode()
+    assert "E-mail: Your order has shipped" in client.get(card + "?tab=timeline").content.decode()
+    from oscar.test.factories import UserAddressFactory
+
+    UserAddressFactory(user=ada.user, line1="12 Analytical Row", is_default_for_shipping=True)
+    assert "12 Analytical Row" in client.get(card).content.decode()
     assert "cast iron pan / dutch oven" in client.get(card + "?tab=sessions").content.decode()
 
 
