@@ -57,6 +57,19 @@ class Profile(models.Model):
     devices = models.JSONField(default=list, blank=True)
     region = models.CharField(max_length=200, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    # Scores (ecrm.scores): RFM quintiles and group; BG/NBD + Gamma-Gamma lifetime value.
+    rfm_recency = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_frequency = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_monetary = models.PositiveSmallIntegerField(null=True, blank=True)
+    rfm_group = models.CharField(max_length=30, blank=True, db_index=True)
+    probability_alive = models.FloatField(null=True, blank=True)
+    churn_risk = models.FloatField(null=True, blank=True, help_text="1 - probability alive")
+    expected_purchases_90d = models.FloatField(null=True, blank=True)
+    expected_purchases_365d = models.FloatField(null=True, blank=True)
+    predicted_clv = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    expected_next_order_at = models.DateField(null=True, blank=True)
+    scores_computed_at = models.DateTimeField(null=True, blank=True)
     tags = TaggableManager(through=TaggedProfile, blank=True)
 
     class Meta:
@@ -64,7 +77,8 @@ class Profile(models.Model):
         permissions = [("tag_profile", "Can tag customers"),
                        ("merge_profile", "Can merge duplicate customers"),
                        ("export_profile", "Can download a customer's data"),
-                       ("erase_profile", "Can erase a customer")]
+                       ("erase_profile", "Can erase a customer"),
+                       ("view_customer_reports", "Can view customer reports (RFM, lifetime value)")]
 
     def __str__(self) -> str:
         return self.name or self.email or self.person_key

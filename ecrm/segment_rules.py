@@ -32,9 +32,11 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 NUMBER_ATTRIBUTES = {"session_count", "product_views", "basket_adds", "order_count", "revenue",
-                     "average_order_value"}
+                     "average_order_value", "rfm_recency", "rfm_frequency", "rfm_monetary",
+                     "probability_alive", "churn_risk", "expected_purchases_90d", "expected_purchases_365d",
+                     "predicted_clv"}
 DATE_ATTRIBUTES = {"first_seen_at", "last_seen_at", "last_order_at"}
-TEXT_ATTRIBUTES = {"email", "phone", "first_name", "last_name", "region"}
+TEXT_ATTRIBUTES = {"email", "phone", "first_name", "last_name", "region", "rfm_group"}
 LIST_ATTRIBUTES = {"favourite_categories", "favourite_brands", "devices"}
 NUMBER_OPS = {"eq", "ne", "gt", "gte", "lt", "lte"}
 DATE_OPS = {"within_days", "older_than_days", "is_empty"}

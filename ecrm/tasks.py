@@ -24,3 +24,9 @@ def refresh_segments() -> None:
     from ecrm.segments import segments_refresh
 
     segments_refresh()
+
+
+@shared_task(name="ecrm.tasks.refresh_scores", ignore_result=True)
+def refresh_scores() -> None:
+    """Every customer's scores (nightly): recency moves with the calendar."""
+    call_command("ecrm_refresh_scores", verbosity=0)

@@ -202,6 +202,7 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-marked-profiles": {"task": "ecrm.tasks.refresh_marked_profiles", "schedule": 5.0},
     "rebuild-profiles": {"task": "ecrm.tasks.rebuild_profiles", "schedule": 24 * 3600.0},
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
+    "refresh-scores": {"task": "ecrm.tasks.refresh_scores", "schedule": 24 * 3600.0},
 }
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
@@ -332,6 +333,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_profile")},
             {"label": _("Segments"), "url_name": "ecrm-dashboard:segments",
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_segment")},
+            {"label": _("RFM"), "url_name": "ecrm-dashboard:rfm-report",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
             {"label": _("Likely duplicates"), "url_name": "ecrm-dashboard:duplicates",
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.merge_profile")},
         ],

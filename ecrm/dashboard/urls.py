@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ecrm.dashboard import duplicate_views, segment_views, views
+from ecrm.dashboard import duplicate_views, privacy_views, report_views, segment_views, views
 
 app_name = "ecrm-dashboard"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("duplicates/<int:first>/<int:second>/", duplicate_views.MergeView.as_view(), name="merge"),
     path("duplicates/<int:first>/<int:second>/different/", duplicate_views.NotDuplicateView.as_view(),
          name="not-duplicate"),
+    path("reports/rfm/", report_views.RfmReportView.as_view(), name="rfm-report"),
     path("segments/", segment_views.SegmentListView.as_view(), name="segments"),
     path("segments/new/", segment_views.SegmentCreateView.as_view(), name="segment-create"),
     path("segments/count/", segment_views.SegmentCountView.as_view(), name="segment-count"),
@@ -23,7 +24,6 @@ urlpatterns = [
     path("segments/<int:pk>/upload/", segment_views.StaticUploadView.as_view(), name="segment-upload"),
 ]
 
-from ecrm.dashboard import privacy_views  # noqa: E402 (data-subject requests, kept apart)
 
 urlpatterns += [
     path("<int:pk>/export/", privacy_views.CustomerExportView.as_view(), name="customer-export"),

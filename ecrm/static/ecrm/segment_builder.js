@@ -17,9 +17,11 @@
     details.parentNode.insertBefore(countBox, details);
   }
   var ATTRIBUTES = {
-    number: ["order_count", "revenue", "average_order_value", "session_count", "product_views", "basket_adds"],
+    number: ["order_count", "revenue", "average_order_value", "session_count", "product_views", "basket_adds",
+      "rfm_recency", "rfm_frequency", "rfm_monetary", "churn_risk", "probability_alive", "predicted_clv",
+      "expected_purchases_90d", "expected_purchases_365d"],
     date: ["last_order_at", "last_seen_at", "first_seen_at"],
-    text: ["email", "region", "first_name", "last_name", "phone"],
+    text: ["rfm_group", "email", "region", "first_name", "last_name", "phone"],
     list: ["favourite_categories", "favourite_brands", "devices"]
   };
   var OPS = {

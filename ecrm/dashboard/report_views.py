@@ -1,0 +1,65 @@
+"""Customer reports for marketing: the RFM grid (customers and revenue per cell, by group)."""
+
+from __future__ import annotations
+
+import csv
+
+from django.db.models import Count, Sum
+from django.http import HttpResponse
+from django.views.generic import TemplateView
+
+from ecrm.models import Profile
+from ecrm.rfm import GROUPS
+from tracking.dashboard.views import StaffPermission
+
+
+def rfm_grid() -> dict:
+    cells = {(r, f): {"customers": 0, "revenue": 0.0} for r in range(1, 6) for f in range(1, 6)}
+    rows = Profile.objects.exclude(rfm_group="").values("rfm_recency", "rfm_frequency").annotate(
+        customers=Count("id"), revenue=Sum("revenue"))
+    for row in rows:
+        cells[(row["rfm_recency"], row["rfm_frequency"])] = {"customers": row["customers"],
+                                                             "revenue": float(row["revenue"] or 0)}
+    groups = {g: {"customers": 0, "revenue": 0.0} for g in GROUPS}
+    for row in Profile.objects.exclude(rfm_group="").values("rfm_group").annotate(
+            customers=Count("id"), revenue=Sum("revenue")):
+        groups[row["rfm_group"]] = {"customers": row["customers"], "revenue": float(row["revenue"] or 0)}
+    total = sum(g["customers"] for g in groups.values()) or 1
+    busiest = max(c["customers"] for c in cells.values()) or 1
+    return {"cells": cells, "groups": groups, "total": total, "busiest": busiest}
+
+
+class RfmReportView(StaffPermission, TemplateView):
+    permission_required = "ecrm.view_customer_reports"
+    template_name = "ecrm/dashboard/rfm_report.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "csv":
+            return self.csv()
+        return super().get(request, *args, **kwargs)
+
+    def csv(self) -> HttpResponse:
+        grid = rfm_grid()
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="rfm-grid.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["recency_score", "frequency_score", "customers", "revenue"])
+        for (r, f), cell in sorted(grid["cells"].items()):
+            writer.writerow([r, f, cell["customers"], f"{cell['revenue']:.2f}"])
+        writer.writerow([])
+        writer.writerow(["group", "customers", "revenue"])
+        for group, values in grid["groups"].items():
+            writer.writerow([group, values["customers"], f"{values['revenue']:.2f}"])
+        return response
+
+    def get_context_data(self, **kwargs):
+        grid = rfm_grid()
+        rows = [{"r": r, "cells": [{**grid["cells"][(r, f)], "shade": round(grid["cells"][(r, f)]["customers"]
+                                                                         / grid["busiest"], 2)}
+                                   for f in range(1, 6)]} for r in range(5, 0, -1)]
+        chart = {"labels": list(grid["groups"]), "customers": [g["customers"] for g in grid["groups"].values()],
+                 "revenue": [round(g["revenue"], 2) for g in grid["groups"].values()]}
+        scored_at = Profile.objects.exclude(rfm_group="").order_by("-scores_computed_at").values_list(
+            "scores_computed_at", flat=True).first()
+        return super().get_context_data(rows=rows, groups=grid["groups"], total=grid["total"],
+                                        chart=chart, scored_at=scored_at, **kwargs)
