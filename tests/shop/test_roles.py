@@ -62,3 +62,15 @@ def test_sync_is_idempotent_and_restores_removed_permissions(site_pages):
         group=marketing, page=Page.get_first_root_node()
     ).count() == 4
     assert Group.objects.filter(name__in=ROLE_PERMISSIONS).count() == 2
+
+
+def test_migrate_brings_the_role_groups_up_to_date(site_pages):
+    """A new permission in ROLE_PERMISSIONS reaches the groups with the next migrate, not
+    only with a re-seed (post_migrate reaches the store's receivers)."""
+    from django.contrib.auth.models import Group, Permission
+    from django.core.management import call_command
+
+    marketing = Group.objects.get(name=MARKETING)
+    marketing.permissions.remove(Permission.objects.get(codename="view_segment"))
+    call_command("migrate", verbosity=0)
+    assert marketing.permissions.filter(codename="view_segment").exists()
