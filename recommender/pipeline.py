@@ -120,7 +120,7 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
                 continue  # repeat cannot recommend anything new
             users, tg = targets[task]
             row[task] = summarise(recs_for(r, vdata, users, k, task), tg, vdata.n_items, k)
-        fitted[key] = r
+        fitted[key] = fitted[_key(row["spec"])] = r
         table.append(row)
         progress(f"  {r.describe():<60} next ndcg {row['next']['ndcg']:.4f}"
                  + (f"  new ndcg {row['new']['ndcg']:.4f}" if "new" in row else "")
@@ -208,33 +208,3 @@ class Pipeline:
                 als = ALS(factors=64, regularization=0.1, iterations=10).fit(data)
             self.lists = item_lists(data, int(cfg["item_neighbours"]), als)
         return self
-
-    def ranker_for(self, exclude_seen: bool):
-        return self.rankers["discover" if exclude_seen else "for_you"]
-
-    def recommend(self, users, k: int, exclude_seen: bool = False):
-        """Item indices and scores for user indices (-1: unknown user, gets the popular list)."""
-        from recommender.models.base import rows
-
-        exclude = rows(self.seen, np.asarray(users)) if exclude_seen else None
-        return self.ranker_for(exclude_seen).recommend(users, k, exclude=exclude)
-
-    @property
-    def seen(self):
-        return self.data.seen if self.data is not None else self._seen
-
-    def popular_in(self, category: str | None, k: int, trending: bool = False):
-        from recommender.models.popularity import top_per_category
-
-        pop = self.rankers["trending" if trending else "popular"].pop
-        cats = self.item_category
-        if not category or cats is None:
-            return top_per_category(pop, None, k)[""]
-        idx = np.flatnonzero(cats == category)
-        return idx[np.argsort(-pop[idx], kind="stable")[:k]]
-
-    @property
-    def item_category(self):
-        return self.data.inter.item_category if self.data is not None else self._item_category
-
-

@@ -123,6 +123,9 @@ class Ranker:
             sl = slice(start, start + batch)
             ex = exclude[sl] if exclude is not None else None
             i, s = topk(self.score(users[sl]), k, self.tiebreak, ex)
+            unknown = users[sl] < 0
+            if unknown.any():  # the fallback's score is the (normalised) popularity
+                s[unknown] = self.tiebreak[np.maximum(i[unknown], 0)]
             out_i.append(i)
             out_s.append(s)
         if not out_i:
