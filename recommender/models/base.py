@@ -91,6 +91,8 @@ class Ranker:
 
     kind = "base"
     defaults: dict = {}
+    #: False for rankers that give everyone the same list (popularity).
+    personal = True
 
     def __init__(self, **params):
         unknown = set(params) - set(self.defaults)
@@ -124,7 +126,7 @@ class Ranker:
             ex = exclude[sl] if exclude is not None else None
             i, s = topk(self.score(users[sl]), k, self.tiebreak, ex)
             unknown = users[sl] < 0
-            if unknown.any():  # the fallback's score is the (normalised) popularity
+            if self.personal and unknown.any():  # the fallback's score is the (normalised) popularity
                 s[unknown] = self.tiebreak[np.maximum(i[unknown], 0)]
             out_i.append(i)
             out_s.append(s)

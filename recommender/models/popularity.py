@@ -30,6 +30,7 @@ class Popularity(Ranker):
     """Same list for everyone: (optionally decayed) purchase counts."""
 
     kind = "popularity"
+    personal = False
     defaults = {"half_life_days": None}
 
     def _fit(self, data) -> None:
