@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from array import array
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -118,7 +119,13 @@ def load_csv(path: str | Path, config: dict, progress=None) -> Interactions:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"interactions file not found: {p}")
-    users, items, stamps, events, cats = [], [], [], [], []
+    # Ids are interned while reading (dicts, integer arrays), not collected as
+    # strings: tens of millions of rows stay within memory and load in one pass.
+    uidx: dict[str, int] = {}
+    iidx: dict[str, int] = {}
+    eidx: dict[str, int] = {}
+    cidx: dict[str, int] = {}
+    users, items, stamps, events, cats = array("l"), array("l"), array("d"), array("l"), array("l")
     cache: dict[str, float] = {}
     with p.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.reader(fh)
@@ -146,17 +153,31 @@ def load_csv(path: str | Path, config: dict, progress=None) -> Interactions:
                 except ValueError:
                     raise InputError(f"{p}: line {lineno}: unparsable timestamp {ts!r} (want ISO 8601)") from None
                 cache[ts] = t
-            users.append(row[iu])
-            items.append(row[ii])
+            users.append(uidx.setdefault(row[iu], len(uidx)))
+            items.append(iidx.setdefault(row[ii], len(iidx)))
             stamps.append(t)
-            events.append(row[ie].strip())
+            events.append(eidx.setdefault(row[ie].strip(), len(eidx)))
             if ic is not None:
-                cats.append(row[ic])
+                cats.append(cidx.setdefault(row[ic], len(cidx)))
             if progress and lineno % 1_000_000 == 0:
                 progress(f"read {lineno - 1:,} rows")
     if not users:
         raise InputError(f"{p}: the dataset is empty (header but no rows)")
-    inter = Interactions.from_records(users, items, stamps, events, config, cats if ic is not None else None)
+    ev_names = np.array(list(eidx), dtype=object)
+    canon, weights = map_events(ev_names, config)
+    ev = np.frombuffer(events, dtype=np.int64) if events.itemsize == 8 else np.array(events, dtype=np.int64)
+    times = np.frombuffer(stamps, dtype=np.float64).copy()
+    u = np.array(users, dtype=np.int32)
+    i = np.array(items, dtype=np.int32)
+    cat = None
+    if ic is not None:
+        cat_names = np.array(list(cidx), dtype=object)
+        c = np.array(cats, dtype=np.int64)
+        cat = np.full(len(iidx), "", dtype=object)
+        order = np.argsort(times, kind="stable")  # the last category seen for an item wins
+        cat[i[order]] = cat_names[c[order]]
+    inter = Interactions(np.array(list(uidx), dtype=object), np.array(list(iidx), dtype=object), u, i, times,
+                         canon[ev], weights[ev], cat)
     inter.meta["source"] = str(p)
     return inter
 
@@ -196,8 +217,10 @@ def purchase_matrix(inter: Interactions, now: float | None = None, half_life_day
         return sp.csr_matrix((inter.n_users, inter.n_items), dtype=np.float32)
     u, i, t = inter.users[mask], inter.items[mask], inter.times[mask]
     sign = np.where(inter.is_purchase[mask], 1.0, -1.0)
-    key = np.stack([u, i, np.floor(t / DAY), sign]).T
-    _, first = np.unique(key, axis=0, return_index=True)
+    day = np.floor(t / DAY).astype(np.int64)
+    day -= day.min()
+    key = ((u.astype(np.int64) * inter.n_items + i) * (int(day.max()) + 1) + day) * 2 + (sign > 0)
+    _, first = np.unique(key, return_index=True)
     u, i, t, sign = u[first], i[first], t[first], sign[first]
     now = inter.times.max() if now is None else now
     m = _matrix(u, i, sign * decay(t, now, half_life_days), (inter.n_users, inter.n_items))

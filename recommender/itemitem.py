@@ -24,8 +24,9 @@ def basket_matrix(inter) -> sp.csr_matrix:
     mask = inter.is_purchase
     if not mask.any():
         return sp.csr_matrix((0, inter.n_items), dtype=np.float32)
-    key = np.stack([inter.users[mask].astype(np.float64), np.floor(inter.times[mask] / DAY)]).T
-    _, basket = np.unique(key, axis=0, return_inverse=True)
+    day = np.floor(inter.times[mask] / DAY).astype(np.int64)
+    day -= day.min()
+    _, basket = np.unique(inter.users[mask].astype(np.int64) * (int(day.max()) + 1) + day, return_inverse=True)
     m = sp.csr_matrix((np.ones(mask.sum(), dtype=np.float32), (basket.ravel(), inter.items[mask])),
                       shape=(int(basket.max()) + 1, inter.n_items))
     m.data[:] = 1.0

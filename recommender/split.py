@@ -52,9 +52,11 @@ def last_basket_split(inter: Interactions, basket: str = "day", min_baskets: int
 
     last = np.full(n_users, -np.inf)
     np.maximum.at(last, u, key)
-    # Distinct basket keys per user.
-    pairs = np.unique(np.stack([u.astype(np.float64), key]).T, axis=0)
-    n_baskets = np.bincount(pairs[:, 0].astype(np.int64), minlength=n_users)
+    # Distinct basket keys per user (one int64 per (user, basket) pair: fast unique).
+    ik = np.floor(key).astype(np.int64)
+    ik -= ik.min()
+    pairs = np.unique(u.astype(np.int64) * (int(ik.max()) + 1) + ik)
+    n_baskets = np.bincount(pairs // (int(ik.max()) + 1), minlength=n_users)
     eligible = n_baskets >= min_baskets
 
     in_last = eligible[u] & (key == last[u])
