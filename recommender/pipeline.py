@@ -50,9 +50,9 @@ def candidate_specs(cfg: dict, data: TrainData) -> tuple[list, list]:
     essential = [
         s("popularity"), s("repeat"), s("ease", lam=500.0, max_items=cap), s("itemknn", neighbours=100),
         s("repeat", half_life_days=90.0), s("ease", lam=100.0, max_items=cap),
+        s("als"),  # library defaults: a baseline the pipeline must contain
     ]
     optional = [
-        s("als"),  # library defaults: a baseline
         s("ease", lam=2000.0, max_items=cap), s("repeat", half_life_days=30.0), s("itemknn", neighbours=30),
         s("ease", lam=25.0, max_items=cap), s("popularity", half_life_days=30.0),
         s("als", factors=64, regularization=0.1, alpha=10.0, transform="log", iterations=15),
