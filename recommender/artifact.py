@@ -1,0 +1,164 @@
+"""Save and load a trained model directory: JSON plus npz, no pickle.
+
+Layout of ``DIR``::
+
+    model.json        format, version, config, chosen parameters, validation
+                      metrics, rankers (kind + params), user and item id maps,
+                      item categories
+    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending)
+    seen.npz          users x items "already bought" (for --exclude-seen)
+    lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors)
+
+Sparse matrices are stored as their CSR parts (``name@data``, ``name@indices``,
+``name@indptr``, ``name@shape``) so loading uses ``allow_pickle=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommender.errors import InputError
+from recommender.models import REGISTRY
+
+FORMAT = "oscar-ecrm-recommender"
+VERSION = 1
+
+
+def _pack(arrays: dict) -> dict:
+    out = {}
+    for name, a in arrays.items():
+        if sp.issparse(a):
+            a = sp.csr_matrix(a)
+            out[f"{name}@data"], out[f"{name}@indices"] = a.data, a.indices
+            out[f"{name}@indptr"], out[f"{name}@shape"] = a.indptr, np.array(a.shape)
+        else:
+            out[name] = np.asarray(a)
+    return out
+
+
+def _unpack(npz) -> dict:
+    out, parts = {}, {}
+    for key in npz.files:
+        if "@" in key:
+            name, part = key.rsplit("@", 1)
+            parts.setdefault(name, {})[part] = npz[key]
+        else:
+            out[key] = npz[key]
+    for name, p in parts.items():
+        out[name] = sp.csr_matrix((p["data"], p["indices"], p["indptr"]), shape=tuple(p["shape"]))
+    return out
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def save(pipe, out_dir: str | Path) -> Path:
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    data = pipe.data
+    rankers = {}
+    for name, r in pipe.rankers.items():
+        np.savez_compressed(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
+        rankers[name] = {"kind": r.kind, "params": r.params, "description": r.describe()}
+    np.savez_compressed(d / "seen.npz", **_pack({"seen": data.seen}))
+    np.savez_compressed(d / "lists.npz", **_pack(pipe.lists))
+    cats = data.inter.item_category
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "trained_until": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(data.now)),
+        "n_users": data.n_users,
+        "n_items": data.n_items,
+        "n_interactions": len(data.inter),
+        "config": pipe.config,
+        "chosen": pipe.tuning.get("chosen"),
+        "tuning": {k: v for k, v in pipe.tuning.items() if k != "chosen"},
+        "rankers": rankers,
+        "lists": sorted(pipe.lists),
+        "user_ids": list(data.inter.user_ids),
+        "item_ids": list(data.inter.item_ids),
+        "item_category": list(cats) if cats is not None else None,
+    }
+    (d / "model.json").write_text(json.dumps(_jsonable(meta), indent=1), encoding="utf-8")
+    return d
+
+
+class LoadedModel:
+    """What ``recommend`` needs, read back from a model directory."""
+
+    def __init__(self, meta: dict, rankers: dict, seen: sp.csr_matrix, lists: dict):
+        self.meta = meta
+        self.rankers = rankers
+        self.seen = seen
+        self.lists = lists
+        self.user_index = {u: i for i, u in enumerate(meta["user_ids"])}
+        self.item_ids = np.asarray(meta["item_ids"], dtype=object)
+        cats = meta.get("item_category")
+        self.item_category = np.asarray(cats, dtype=object) if cats is not None else None
+
+    def user_indices(self, user_ids) -> np.ndarray:
+        return np.array([self.user_index.get(str(u), -1) for u in user_ids], dtype=np.int64)
+
+    def recommend(self, users: np.ndarray, k: int, exclude_seen: bool = False):
+        from recommender.models.base import rows
+
+        ranker = self.rankers["discover" if exclude_seen else "for_you"]
+        exclude = rows(self.seen, users) if exclude_seen else None
+        return ranker.recommend(users, k, exclude=exclude)
+
+    def popular(self, k: int, category: str | None = None, trending: bool = False) -> np.ndarray:
+        """Most popular (or trending) item indices, overall or within one category."""
+        pop = self.rankers["trending" if trending else "popular"].pop
+        idx = np.arange(len(pop))
+        if category:
+            if self.item_category is None:
+                return idx[:0]
+            idx = np.flatnonzero(self.item_category == category)
+        return idx[np.argsort(-pop[idx], kind="stable")[:k]]
+
+    def similar(self, item_id: str, k: int, kind: str = "bought_together") -> list[str]:
+        """Item-to-item list for one item (empty if unknown or the list was not built)."""
+        from recommender.itemitem import neighbours_of
+
+        S = self.lists.get(kind)
+        where = np.flatnonzero(self.item_ids == str(item_id))
+        if S is None or not len(where):
+            return []
+        return [self.item_ids[j] for j in neighbours_of(S, int(where[0]), k)]
+
+
+def load(model_dir: str | Path) -> LoadedModel:
+    d = Path(model_dir)
+    mj = d / "model.json"
+    if not d.is_dir() or not mj.is_file():
+        raise InputError(f"model directory not found or has no model.json: {d}")
+    try:
+        meta = json.loads(mj.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{mj} is not valid JSON: {exc}") from None
+    if meta.get("format") != FORMAT:
+        raise InputError(f"{mj} is not a recommender model")
+    if meta.get("version") != VERSION:
+        raise InputError(f"{mj} has model version {meta.get('version')}, this code reads {VERSION}: retrain")
+    rankers = {}
+    for name, info in meta["rankers"].items():
+        with np.load(d / f"{name}.npz", allow_pickle=False) as npz:
+            rankers[name] = REGISTRY[info["kind"]].load(info["params"], _unpack(npz))
+    with np.load(d / "seen.npz", allow_pickle=False) as npz:
+        seen = _unpack(npz)["seen"]
+    with np.load(d / "lists.npz", allow_pickle=False) as npz:
+        lists = _unpack(npz)
+    return LoadedModel(meta, rankers, seen, lists)

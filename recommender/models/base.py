@@ -1,0 +1,160 @@
+"""The small uniform API every ranker implements, and the shared top-k logic.
+
+A ranker is ``fit(data)`` once, then ``score(users)`` gives a dense
+users x items array and ``recommend(users, k, exclude=...)`` the top k. Users
+are integer indices; ``-1`` means a user the model has never seen, who gets
+only the popularity tie-break (i.e. the popular fallback). Every ranker also
+says how to persist itself (``state()`` -> arrays, ``params`` -> JSON) so the
+artifact needs no pickle, and new backends (content TF-IDF, session-based)
+plug in by subclassing and registering in :data:`REGISTRY`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+REGISTRY: dict[str, type["Ranker"]] = {}
+
+#: Ties (most often "no signal at all") are broken by popularity, scaled so
+#: it can never overturn a real score difference.
+TIE_EPS = 1e-9
+
+
+def register(cls):
+    REGISTRY[cls.kind] = cls
+    return cls
+
+
+def binarise(m: sp.csr_matrix) -> sp.csr_matrix:
+    b = m.copy().astype(np.float32)
+    b.data[:] = 1.0
+    return b
+
+
+def profile(data, transform: str = "binary") -> sp.csr_matrix:
+    """The user x item matrix discovery models learn from and score with."""
+    X = data.X
+    if transform == "binary":
+        return binarise(X)
+    if transform == "log":
+        m = X.copy().astype(np.float32)
+        m.data = np.log1p(m.data)
+        return m
+    if transform == "purchases":
+        return binarise(data.P)
+    raise ValueError(f"unknown transform {transform!r}")
+
+
+def rows(m: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:
+    """Rows of ``m`` for ``users``; unknown users (-1) get an empty row."""
+    users = np.asarray(users)
+    known = users >= 0
+    r = m[np.maximum(users, 0)]
+    if not known.all():
+        r = (sp.diags(known.astype(m.dtype)) @ r).tocsr()
+        r.eliminate_zeros()
+    return r
+
+
+def normalise_rows(s: np.ndarray) -> np.ndarray:
+    """Scale each row so its maximum is 1 and negatives are 0 (for blending)."""
+    s = np.maximum(s, 0.0)
+    mx = s.max(axis=1, keepdims=True) if s.shape[1] else np.zeros((s.shape[0], 1))
+    return s / np.where(mx > 0, mx, 1.0)
+
+
+def topk(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matrix | None = None):
+    """Top ``k`` item indices and scores per row; excluded items never appear.
+
+    Rows with fewer than ``k`` allowed items are padded with item -1.
+    """
+    n, n_items = scores.shape
+    k = min(k, n_items)
+    if k <= 0:
+        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0))
+    s = scores.astype(np.float64) + TIE_EPS * tiebreak[None, :]
+    if exclude is not None and exclude.nnz:
+        ex = exclude.tocoo()
+        s[ex.row, ex.col] = -np.inf
+    part = np.argpartition(-s, k - 1, axis=1)[:, :k]
+    ps = np.take_along_axis(s, part, axis=1)
+    order = np.argsort(-ps, axis=1, kind="stable")
+    items = np.take_along_axis(part, order, axis=1)
+    top = np.take_along_axis(ps, order, axis=1)
+    items[~np.isfinite(top)] = -1
+    return items, np.take_along_axis(scores, np.maximum(items, 0), axis=1).astype(np.float64)
+
+
+class Ranker:
+    """Base class: subclasses set ``kind`` and implement ``_fit``, ``score``, ``state``/``_load``."""
+
+    kind = "base"
+    defaults: dict = {}
+    #: False for rankers that give everyone the same list (popularity).
+    personal = True
+
+    def __init__(self, **params):
+        unknown = set(params) - set(self.defaults)
+        if unknown:
+            raise ValueError(f"{self.kind}: unknown parameter(s) {sorted(unknown)}")
+        self.params = {**self.defaults, **params}
+        self.tiebreak: np.ndarray | None = None
+        self.n_items = 0
+
+    # -- training -------------------------------------------------------
+    def fit(self, data) -> "Ranker":
+        self.n_items = data.n_items
+        pop = np.asarray(data.P.sum(axis=0)).ravel() + 1e-3 * np.asarray(data.X.sum(axis=0)).ravel()
+        self.tiebreak = pop / pop.max() if pop.max() > 0 else pop
+        self._fit(data)
+        return self
+
+    def _fit(self, data) -> None:
+        raise NotImplementedError
+
+    # -- scoring --------------------------------------------------------
+    def score(self, users) -> np.ndarray:
+        raise NotImplementedError
+
+    def recommend(self, users, k: int, exclude: sp.csr_matrix | None = None, batch: int = 512):
+        """(items, scores), each len(users) x min(k, n_items); ``exclude`` rows align with ``users``."""
+        users = np.asarray(users, dtype=np.int64)
+        out_i, out_s = [], []
+        for start in range(0, len(users), batch):
+            sl = slice(start, start + batch)
+            ex = exclude[sl] if exclude is not None else None
+            i, s = topk(self.score(users[sl]), k, self.tiebreak, ex)
+            unknown = users[sl] < 0
+            if self.personal and unknown.any():  # the fallback's score is the (normalised) popularity
+                s[unknown] = self.tiebreak[np.maximum(i[unknown], 0)]
+            out_i.append(i)
+            out_s.append(s)
+        if not out_i:
+            kk = min(k, self.n_items)
+            return np.zeros((0, kk), dtype=np.int64), np.zeros((0, kk))
+        return np.vstack(out_i), np.vstack(out_s)
+
+    # -- persistence ----------------------------------------------------
+    def state(self) -> dict:
+        """Arrays (numpy or scipy.sparse) needed to score after loading."""
+        return {}
+
+    def _load(self, arrays: dict) -> None:
+        pass
+
+    @classmethod
+    def load(cls, params: dict, arrays: dict) -> "Ranker":
+        r = cls(**params)
+        r.tiebreak = np.asarray(arrays["tiebreak"])
+        r.n_items = len(r.tiebreak)
+        r._load(arrays)
+        return r
+
+    def describe(self) -> str:
+        p = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.kind}({p})"
+
+
+def make(kind: str, **params) -> Ranker:
+    return REGISTRY[kind](**params)

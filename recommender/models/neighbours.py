@@ -1,0 +1,114 @@
+"""Item-based models: item-kNN (cosine) and EASE (Steck 2019).
+
+Both score a user as their interaction row times an item x item matrix, so a
+user's newest purchases take effect at serving time without retraining (the
+shop only needs to pass the current row). On next-basket data both usually
+beat factor models for discovery.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from recommender.models.base import Ranker, profile, register, rows
+
+
+def cosine_topk(X: sp.csr_matrix, neighbours: int | None, shrink: float = 0.0, block: int = 1024) -> sp.csr_matrix:
+    """Items x items cosine similarity between the columns of ``X``, top ``neighbours`` per row.
+
+    Computed in row blocks so memory stays at ``block x n_items`` floats.
+    """
+    Xc = sp.csc_matrix(X, dtype=np.float32)
+    norms = np.sqrt(np.asarray(Xc.multiply(Xc).sum(axis=0)).ravel())
+    inv = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+    Xn = sp.csr_matrix(Xc @ sp.diags(inv))
+    XT = sp.csr_matrix(Xn.T)
+    n = X.shape[1]
+    keep = n - 1 if not neighbours else min(neighbours, n - 1)
+    data, idx, ptr = [], [], [0]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        S = (XT[start:stop] @ Xn).toarray()
+        if shrink:
+            # Shrink similarities built on few co-occurrences towards zero.
+            co = (sp.csr_matrix(Xc.T[start:stop]) > 0).astype(np.float32) @ (Xc > 0).astype(np.float32)
+            co = co.toarray()
+            S *= co / (co + shrink)
+        S[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        if keep <= 0:
+            ptr.extend([ptr[-1]] * (stop - start))
+            continue
+        part = np.argpartition(-S, keep - 1, axis=1)[:, :keep]
+        vals = np.take_along_axis(S, part, axis=1)
+        for r in range(stop - start):
+            nz = vals[r] > 0
+            data.append(vals[r][nz])
+            idx.append(part[r][nz])
+            ptr.append(ptr[-1] + int(nz.sum()))
+    if data:
+        return sp.csr_matrix((np.concatenate(data), np.concatenate(idx), np.array(ptr)), shape=(n, n))
+    return sp.csr_matrix((n, n), dtype=np.float32)
+
+
+@register
+class ItemKNN(Ranker):
+    """score(u, j) = sum over the user's items i of sim(i, j), sim = top-k cosine."""
+
+    kind = "itemknn"
+    defaults = {"neighbours": 100, "shrink": 0.0, "transform": "binary"}
+
+    def _fit(self, data) -> None:
+        self.X = profile(data, self.params["transform"])
+        self.S = cosine_topk(self.X, self.params["neighbours"], self.params["shrink"])
+
+    def score(self, users) -> np.ndarray:
+        return (rows(self.X, users) @ self.S).toarray()
+
+    def state(self) -> dict:
+        return {"X": self.X, "S": self.S}
+
+    def _load(self, arrays) -> None:
+        self.X, self.S = arrays["X"].tocsr(), arrays["S"].tocsr()
+
+
+def ease_weights(X: sp.csr_matrix, lam: float) -> np.ndarray:
+    """Closed-form EASE: B = I - P diagMat(1/diag(P)), P = (X^T X + lam I)^-1, diag(B) = 0."""
+    G = (X.T @ X).toarray().astype(np.float64)
+    G[np.diag_indices_from(G)] += lam
+    P = np.linalg.inv(G)
+    B = P / (-np.diag(P))[None, :]
+    B[np.diag_indices_from(B)] = 0.0
+    return B.astype(np.float32)
+
+
+@register
+class EASE(Ranker):
+    """Embarrassingly shallow autoencoder on the ``max_items`` most frequent items.
+
+    Inverting an items x items matrix is cubic, so big catalogues are capped;
+    items outside the cap score 0 and are ranked by the popularity tie-break.
+    """
+
+    kind = "ease"
+    defaults = {"lam": 500.0, "max_items": 5000, "transform": "binary"}
+
+    def _fit(self, data) -> None:
+        X = profile(data, self.params["transform"])
+        freq = np.asarray((X > 0).sum(axis=0)).ravel()
+        n = min(int(self.params["max_items"]), data.n_items)
+        cols = np.sort(np.argsort(-freq, kind="stable")[:n])
+        self.cols = cols.astype(np.int64)
+        self.X = sp.csr_matrix(X[:, self.cols])
+        self.B = ease_weights(self.X, float(self.params["lam"]))
+
+    def score(self, users) -> np.ndarray:
+        s = np.zeros((len(users), self.n_items), dtype=np.float32)
+        s[:, self.cols] = rows(self.X, users) @ self.B
+        return s
+
+    def state(self) -> dict:
+        return {"X": self.X, "B": self.B, "cols": self.cols}
+
+    def _load(self, arrays) -> None:
+        self.X, self.B, self.cols = arrays["X"].tocsr(), np.asarray(arrays["B"]), np.asarray(arrays["cols"])

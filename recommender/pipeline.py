@@ -1,0 +1,210 @@
+"""The default pipeline: choose models per task on a validation split, then fit on everything.
+
+No hand tuning per dataset: the last basket of each user in the training data
+is held out as validation, every candidate (the baselines' own settings
+included, so the pipeline cannot lose to a baseline it contains except by
+validation noise) is fitted on the rest and scored, and for each task the
+best candidate by NDCG@k wins:
+
+* ``next`` (the "for you" list, rebuys allowed): repeat, discovery models,
+  and blends of the best repeat model with the best discovery models over a
+  grid of blend weights;
+* ``new`` (``--exclude-seen``): discovery models only.
+
+Candidates run cheapest and most promising first; optional ones stop when
+the time budget is spent. The chosen values and the validation table are
+kept in ``self.tuning`` and end up in ``model.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+
+from recommender.data import TrainData
+from recommender.evaluation import TASKS, recs_for, task_targets
+from recommender.itemitem import item_lists
+from recommender.metrics import summarise
+from recommender.models import ALS, REGISTRY, Blend
+from recommender.models.base import normalise_rows, topk
+from recommender.models.blend import FILL, spec
+from recommender.split import last_basket_split
+
+BLEND_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+
+def _key(s: dict) -> str:
+    return json.dumps(s, sort_keys=True)
+
+
+def candidate_specs(cfg: dict, data: TrainData) -> tuple[list, list]:
+    """(essential, optional) candidate specs, each ``{"kind", "params"}``, in run order."""
+    cap = cfg["ease_max_items"]
+    mixed = bool((data.inter.events != "purchase").any() and data.inter.is_purchase.any())
+
+    def s(kind, **params):
+        return {"kind": kind, "params": params}
+
+    essential = [
+        s("popularity"), s("repeat"), s("ease", lam=500.0, max_items=cap), s("itemknn", neighbours=100),
+        s("repeat", half_life_days=90.0), s("ease", lam=100.0, max_items=cap),
+        s("als"),  # library defaults: a baseline the pipeline must contain
+    ]
+    optional = [
+        s("ease", lam=2000.0, max_items=cap), s("repeat", half_life_days=30.0), s("itemknn", neighbours=30),
+        s("ease", lam=25.0, max_items=cap), s("popularity", half_life_days=30.0),
+        s("als", factors=64, regularization=0.1, alpha=10.0, transform="log", iterations=15),
+        s("repeat", half_life_days=365.0), s("itemknn", neighbours=400),
+        s("repeat", half_life_days=90.0, recency=1.0), s("ease", lam=8000.0, max_items=cap),
+        s("als", factors=128, regularization=1.0, alpha=20.0, transform="log", iterations=15),
+        s("itemknn", neighbours=100, shrink=10.0),
+        s("als", factors=32, regularization=0.05, alpha=5.0, transform="binary", iterations=15),
+    ]
+    if mixed:
+        optional[1:1] = [s("ease", lam=500.0, max_items=cap, transform="purchases"),
+                         s("itemknn", neighbours=100, transform="purchases")]
+    fams = cfg.get("candidates")
+    if fams:
+        essential = [c for c in essential if c["kind"] in fams or c["kind"] == "popularity"]
+        optional = [c for c in optional if c["kind"] in fams]
+    return essential, optional
+
+
+def _eval_blends(repeat, discovery, data, users, targets, k, weights, batch=512):
+    """Metrics for every blend weight, scoring the two children once per user batch."""
+    recs = {w: [] for w in weights}
+    for start in range(0, len(users), batch):
+        u = users[start:start + batch]
+        r = normalise_rows(repeat.score(u))
+        d = normalise_rows(discovery.score(u))
+        for w in weights:
+            sc = r + FILL * d if w >= 1.0 else w * r + (1 - w) * d
+            items, _ = topk(sc, k, repeat.tiebreak)
+            recs[w].extend(row[row >= 0] for row in items)
+    return {w: summarise(recs[w], targets, data.n_items, k) for w in weights}
+
+
+def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
+    """Pick the model for each task on a validation split. Returns the tuning record."""
+    t0 = time.monotonic()
+    budget = float(cfg["time_budget_seconds"])
+    k = int(cfg["k"])
+    vs = last_basket_split(inter, cfg["basket"])
+    if len(vs) == 0:
+        progress("no user has two baskets: no validation possible, using defaults")
+        default = {"kind": "blend", "params": {"w": 0.9, "repeat": {"kind": "repeat", "params": {}},
+                                               "discovery": {"kind": "itemknn", "params": {"neighbours": 100}}}}
+        return {"chosen": {"next": default, "new": {"kind": "itemknn", "params": {"neighbours": 100}}},
+                "validation": [], "seconds": time.monotonic() - t0, "validation_users": 0}
+    vdata = TrainData.build(vs.train, cfg)
+    vs = vs.sample(int(cfg["max_validation_users"]), int(cfg["seed"]))
+    targets = {t: task_targets(vs, vdata, t) for t in TASKS}
+    progress(f"validation: {len(targets['next'][0])} users (next basket), {len(targets['new'][0])} (new items)")
+    fitted, table = {}, []
+
+    def run(s):
+        key = _key(s)
+        if key in fitted:
+            return
+        start = time.monotonic()
+        try:
+            r = REGISTRY[s["kind"]](**s["params"]).fit(vdata)
+        except (MemoryError, np.linalg.LinAlgError) as exc:  # e.g. EASE on a huge catalogue
+            progress(f"  {s['kind']} skipped: {exc}")
+            return
+        row = {"spec": spec(r), "fit_seconds": round(time.monotonic() - start, 2)}
+        for task in TASKS:
+            if task == "new" and s["kind"] == "repeat":
+                continue  # repeat cannot recommend anything new
+            users, tg = targets[task]
+            row[task] = summarise(recs_for(r, vdata, users, k, task), tg, vdata.n_items, k)
+        fitted[key] = fitted[_key(row["spec"])] = r
+        table.append(row)
+        progress(f"  {r.describe():<60} next ndcg {row['next']['ndcg']:.4f}"
+                 + (f"  new ndcg {row['new']['ndcg']:.4f}" if "new" in row else "")
+                 + f"  [{time.monotonic() - t0:.0f}s]")
+
+    essential, optional = candidate_specs(cfg, vdata)
+    for s in essential:
+        run(s)
+    for s in optional:
+        if time.monotonic() - t0 > 0.7 * budget:
+            progress("  time budget reached: remaining candidates skipped")
+            break
+        run(s)
+
+    def best(task, kinds):
+        rows = [r for r in table if task in r and r["spec"]["kind"] in kinds]
+        return sorted(rows, key=lambda r: -r[task]["ndcg"])
+
+    discovery_kinds = {"ease", "itemknn", "als", "bpr", "popularity"}
+    repeats = best("next", {"repeat"})
+    if repeats:
+        rep = fitted[_key(repeats[0]["spec"])]
+        pool = best("next", discovery_kinds)[:2] + best("new", discovery_kinds)[:1]
+        seen = set()
+        users, tg = targets["next"]
+        for row in pool:
+            key = _key(row["spec"])
+            if key in seen:
+                continue
+            seen.add(key)
+            disc = fitted[key]
+            for w, m in _eval_blends(rep, disc, vdata, users, tg, k, BLEND_WEIGHTS).items():
+                table.append({"spec": spec(Blend.of(rep, disc, w)), "next": m})
+            progress(f"  blends of {rep.describe()} with {disc.describe()}: best next ndcg "
+                     f"{max(r['next']['ndcg'] for r in table[-len(BLEND_WEIGHTS):]):.4f}")
+    chosen_next = best("next", set(REGISTRY))[0]
+    chosen_new = best("new", set(REGISTRY))[0]
+    progress(f"chosen for next basket: {chosen_next['spec']} (validation ndcg {chosen_next['next']['ndcg']:.4f})")
+    progress(f"chosen for new items: {chosen_new['spec']} (validation ndcg {chosen_new['new']['ndcg']:.4f})")
+    return {"chosen": {"next": chosen_next["spec"], "new": chosen_new["spec"]},
+            "validation": table, "seconds": round(time.monotonic() - t0, 1),
+            "validation_users": len(targets["next"][0])}
+
+
+def build(s: dict, data: TrainData, cache: dict):
+    """Fit ``s`` on ``data``, reusing fits already in ``cache`` (a blend shares its children)."""
+    key = _key(s)
+    if key not in cache:
+        if s["kind"] == "blend":
+            p = s["params"]
+            cache[key] = Blend.of(build(p["repeat"], data, cache), build(p["discovery"], data, cache), p["w"])
+        else:
+            cache[key] = REGISTRY[s["kind"]](**s["params"]).fit(data)
+    return cache[key]
+
+
+class Pipeline:
+    """Tuned rankers for both tasks plus the fallback and item-to-item lists, fitted on all data."""
+
+    def __init__(self, config: dict):
+        self.config = config
+        self.rankers: dict = {}
+        self.lists: dict = {}
+        self.tuning: dict = {}
+        self.data: TrainData | None = None
+
+    def fit(self, inter, progress=lambda m: None, with_lists: bool = True) -> "Pipeline":
+        cfg = self.config
+        progress(f"tuning on a validation split (budget {cfg['time_budget_seconds']:.0f}s)")
+        self.tuning = tune(inter, cfg, progress)
+        progress("fitting the chosen models on all data")
+        self.data = data = TrainData.build(inter, cfg)
+        cache: dict = {}
+        self.rankers = {
+            "for_you": build(self.tuning["chosen"]["next"], data, cache),
+            "discover": build(self.tuning["chosen"]["new"], data, cache),
+            "popular": build({"kind": "popularity", "params": {}}, data, cache),
+            "trending": build({"kind": "popularity", "params": {"half_life_days": cfg["trending_half_life_days"]}},
+                              data, cache),
+        }
+        if with_lists:
+            progress("item-to-item lists")
+            als = next((r for r in cache.values() if isinstance(r, ALS)), None)
+            if als is None:
+                als = ALS(factors=64, regularization=0.1, iterations=10).fit(data)
+            self.lists = item_lists(data, int(cfg["item_neighbours"]), als)
+        return self

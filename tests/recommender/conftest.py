@@ -1,0 +1,41 @@
+"""Shared fixtures: the tiny hand-written CSV and a small deterministic synthetic shop."""
+
+from pathlib import Path
+
+import pytest
+
+from recommender.config import load_config
+from recommender.data import Interactions, TrainData, parse_timestamp
+from recommender.synthetic import generate, write_csv
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def config():
+    return load_config(overrides={"time_budget_seconds": 5.0})
+
+
+@pytest.fixture
+def tiny_csv():
+    return FIXTURES / "tiny.csv"
+
+
+@pytest.fixture(scope="session")
+def synthetic_rows():
+    return generate(n_users=150, n_items=120, n_categories=5, seed=3)
+
+
+@pytest.fixture(scope="session")
+def synthetic_csv(tmp_path_factory, synthetic_rows):
+    path = tmp_path_factory.mktemp("syn") / "shop.csv"
+    write_csv(path, synthetic_rows)
+    return path
+
+
+@pytest.fixture(scope="session")
+def synthetic(synthetic_rows):
+    cfg = load_config()
+    u, i, t, e, c = zip(*synthetic_rows)
+    inter = Interactions.from_records(u, i, [parse_timestamp(x) for x in t], e, cfg, categories=c)
+    return TrainData.build(inter, cfg)
