@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.errors import InputError
-from recommender.models import REGISTRY
+from recommender.rankers import REGISTRY
 
 FORMAT = "oscar-ecrm-recommender"
 VERSION = 1
@@ -113,7 +113,7 @@ class LoadedModel:
         return np.array([self.user_index.get(str(u), -1) for u in user_ids], dtype=np.int64)
 
     def recommend(self, users: np.ndarray, k: int, exclude_seen: bool = False):
-        from recommender.models.base import rows
+        from recommender.rankers.base import rows
 
         ranker = self.rankers["discover" if exclude_seen else "for_you"]
         exclude = rows(self.seen, users) if exclude_seen else None

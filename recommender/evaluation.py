@@ -14,7 +14,7 @@ import numpy as np
 
 from recommender.data import TrainData
 from recommender.metrics import summarise
-from recommender.models import ALS, EASE, ItemKNN, Popularity, Repeat
+from recommender.rankers import ALS, EASE, ItemKNN, Popularity, Repeat
 from recommender.split import Split, new_item_targets
 
 TASKS = ("next", "new")

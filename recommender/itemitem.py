@@ -16,8 +16,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.data import DAY
-from recommender.models.factor import ALS
-from recommender.models.neighbours import cosine_topk
+from recommender.rankers.factor import ALS
+from recommender.rankers.neighbours import cosine_topk
 
 
 def basket_matrix(inter) -> sp.csr_matrix:

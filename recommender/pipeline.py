@@ -27,9 +27,9 @@ from recommender.data import TrainData
 from recommender.evaluation import TASKS, recs_for, task_targets
 from recommender.itemitem import item_lists
 from recommender.metrics import summarise
-from recommender.models import ALS, REGISTRY, Blend
-from recommender.models.base import normalise_rows, topk
-from recommender.models.blend import FILL, spec
+from recommender.rankers import ALS, REGISTRY, Blend
+from recommender.rankers.base import normalise_rows, topk
+from recommender.rankers.blend import FILL, spec
 from recommender.split import last_basket_split
 
 BLEND_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)

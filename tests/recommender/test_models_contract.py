@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recommender.artifact import _pack, _unpack
-from recommender.models import REGISTRY
+from recommender.rankers import REGISTRY
 
 SPECS = [
     ("popularity", {}),

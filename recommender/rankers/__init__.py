@@ -1,4 +1,4 @@
-"""Rankers behind one API (see :mod:`recommender.models.base`).
+"""Rankers behind one API (see :mod:`recommender.rankers.base`).
 
 Importing this package registers every backend in ``REGISTRY`` by its
 ``kind``, which is what the artifact stores and loads by. Extension points:
@@ -9,9 +9,9 @@ new ``Ranker`` subclasses with ``@register``; the pipeline then only needs
 them added to its candidate list.
 """
 
-from recommender.models.base import REGISTRY, Ranker, make  # noqa: F401
-from recommender.models.blend import Blend  # noqa: F401
-from recommender.models.factor import ALS, BPR  # noqa: F401
-from recommender.models.neighbours import EASE, ItemKNN  # noqa: F401
-from recommender.models.popularity import Popularity  # noqa: F401
-from recommender.models.repeat import Repeat  # noqa: F401
+from recommender.rankers.base import REGISTRY, Ranker, make  # noqa: F401
+from recommender.rankers.blend import Blend  # noqa: F401
+from recommender.rankers.factor import ALS, BPR  # noqa: F401
+from recommender.rankers.neighbours import EASE, ItemKNN  # noqa: F401
+from recommender.rankers.popularity import Popularity  # noqa: F401
+from recommender.rankers.repeat import Repeat  # noqa: F401

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.data import purchase_matrix
-from recommender.models.base import Ranker, register, rows
+from recommender.rankers.base import Ranker, register, rows
 
 
 @register

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from recommender.models.base import Ranker, profile, register
+from recommender.rankers.base import Ranker, profile, register
 
 
 def _fit_implicit(make_model, user_items):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from recommender.data import decay
-from recommender.models.base import Ranker, register
+from recommender.rankers.base import Ranker, register
 
 
 def popularity_vector(data, half_life_days=None) -> np.ndarray:

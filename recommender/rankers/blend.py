@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.models.base import REGISTRY, Ranker, normalise_rows, register
+from recommender.rankers.base import REGISTRY, Ranker, normalise_rows, register
 
 FILL = 1e-4
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from recommender.models.base import Ranker, profile, register, rows
+from recommender.rankers.base import Ranker, profile, register, rows
 
 
 def cosine_topk(X: sp.csr_matrix, neighbours: int | None, shrink: float = 0.0, block: int = 1024) -> sp.csr_matrix:
