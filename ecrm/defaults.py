@@ -5,6 +5,10 @@ from django.conf import settings
 DEFAULTS = {
     # What customers may agree to hear about, per channel (e-mail, SMS): (slug, label).
     "ECRM_CONSENT_TOPICS": [("newsletter", "Newsletter"), ("offers", "Offers and discounts")],
+    # More tabs on the customer card, from apps ecrm does not depend on (the recommender's):
+    # dotted paths to functions f(profile, request) -> context, with ``name``, ``label`` and
+    # ``template_name`` attributes.
+    "ECRM_CARD_TABS": [],
 }
 
 

@@ -203,7 +203,11 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-profiles": {"task": "ecrm.tasks.rebuild_profiles", "schedule": 24 * 3600.0},
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
     "refresh-scores": {"task": "ecrm.tasks.refresh_scores", "schedule": 24 * 3600.0},
+    "train-recommender": {"task": "recommender.tasks.train", "schedule": 24 * 3600.0},
 }
+
+# The recommender's tab on ecrm's customer card (ecrm itself does not depend on it).
+ECRM_CARD_TABS = ["recommender.card.recommendations_tab"]
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
 # the dashboard's session (which then needs the CSRF token, as Django REST framework checks).

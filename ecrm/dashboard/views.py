@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.utils.module_loading import import_string
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, TemplateView
 
 from ecrm.consents import consent_record, consents_in_force
 from ecrm.dashboard.forms import ConsentForm, NoteForm, TagsForm
+from ecrm.defaults import setting
 from ecrm.desk import access_record, note_add, tags_set
 from ecrm.models import Profile, ProfileAccess
 from ecrm.card import customer_addresses, customer_baskets, customer_messages, sessions_with_searches
@@ -48,14 +50,19 @@ class CustomerCardView(StaffPermission, DetailView):
         return profile
 
     def get_context_data(self, **kwargs):
+        extra = {tab.name: tab for tab in map(import_string, setting("ECRM_CARD_TABS"))}
         tab = self.request.GET.get("tab", "orders")
-        tab = tab if tab in TABS else "orders"
+        tab = tab if tab in TABS or tab in extra else "orders"
         profile = self.object
+        if tab in extra:
+            kwargs.update(extra_template=extra[tab].template_name, **extra[tab](profile, self.request))
         loaders = {"orders": customer_orders, "timeline": customer_timeline, "sessions": sessions_with_searches,
                    "baskets": customer_baskets, "messages": customer_messages,
                    "notes": lambda p: p.notes.select_related("author"),
                    "consents": lambda p: p.consents.all()}
-        context = super().get_context_data(tab=tab, tabs=TABS, rows=loaders[tab](profile), **kwargs)
+        rows = loaders[tab](profile) if tab in loaders else []
+        tabs = [(name, name.capitalize()) for name in TABS] + [(t.name, t.label) for t in extra.values()]
+        context = super().get_context_data(tab=tab, tabs=tabs, rows=rows, **kwargs)
         context["addresses"] = customer_addresses(profile)
         context["segments"] = profile.memberships.filter(left_at=None).select_related("segment")
         context["in_force"] = sorted(consents_in_force(profile).values(), key=lambda c: (c.channel, c.topic))

@@ -1,0 +1,21 @@
+"""``manage.py recommender_train``: train on the shop's data and publish the new version."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from recommender.models import ModelVersion
+from recommender.training import train_version
+
+
+class Command(BaseCommand):
+    help = "Train the recommender on the store's events and orders, then serve the new version."
+
+    def handle(self, *args, **options):
+        def progress(message):
+            if options["verbosity"]:
+                self.stderr.write(message)
+
+        version = train_version(progress=progress)
+        if version.status == ModelVersion.FAILED:
+            raise CommandError(f"training failed: {version.note}")
+        self.stdout.write(f"{version}: {version.interactions:,} interactions, {version.users:,} people, "
+                          f"{version.items:,} products, {version.seconds:.0f} s; now serving.")

@@ -1,0 +1,153 @@
+"""Training on the shop's own events and orders, publishing to Redis, and serving with
+the fallback chain and the shop's rules (real PostgreSQL and Redis)."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils import timezone
+
+from recommender.models import ModelVersion
+from recommender.serving import recommendations_for
+from recommender.training import train_version
+from tracking.models import Event, IdentityLink
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now()
+
+
+@pytest.fixture(autouse=True)
+def isolated(settings, tmp_path):
+    settings.RECOMMENDER_REDIS_PREFIX = f"test-reco-{uuid.uuid4().hex[:8]}"
+    settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
+    settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5}
+    yield
+    from recommender.publish import client
+
+    stale = list(client().scan_iter(match=f"{settings.RECOMMENDER_REDIS_PREFIX}:*"))
+    if stale:
+        client().delete(*stale)
+
+
+@pytest.fixture
+def shop(countries):
+    """Tea drinkers who rebuy tea and browse cups; a sold-out product; a hidden one."""
+    from oscar.apps.catalogue.categories import create_from_breadcrumbs
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_basket, create_order, create_product
+
+    ProductCategory = get_model("catalogue", "ProductCategory")
+    tea_category, cups_category = create_from_breadcrumbs("Kitchen > Tea"), create_from_breadcrumbs("Kitchen > Cups")
+    products = {}
+    for name, category, stock in (("tea", tea_category, 50), ("green-tea", tea_category, 50), ("cup", cups_category, 50),
+                                  ("mug", cups_category, 50), ("teapot", cups_category, 0), ("saucer", cups_category, 50)):
+        products[name] = create_product(title=name, upc=name.upper(), price=Decimal("5.00"), num_in_stock=stock)
+        ProductCategory.objects.create(product=products[name], category=category)
+    products["saucer"].is_public = False
+    products["saucer"].save()
+    users = [get_user_model().objects.create_user(f"u{i}", f"u{i}@example.com", "pw") for i in range(12)]
+    for i, user in enumerate(users):
+        for days in (60, 30, 5):
+            basket = create_basket(empty=True)
+            basket.add_product(products["tea"])
+            if i % 2:
+                basket.add_product(products["cup"])
+            order = create_order(user=user, basket=basket)
+            order.date_placed = NOW - timedelta(days=days + i)
+            order.save()
+        for j, item in enumerate(("mug", "teapot", "saucer", "green-tea")):
+            Event.objects.create(message_id=f"v-{i}-{j}", type="track", event="Product Viewed", user_id=str(user.pk),
+                                 timestamp=NOW - timedelta(days=3, minutes=j), received_at=NOW, source="browser",
+                                 properties={"product_id": str(products[item].pk)})
+    # A visitor who browsed before logging in: their views count for the customer.
+    Event.objects.create(message_id="anon-1", type="track", event="Product Viewed", anonymous_id="phone-1",
+                         timestamp=NOW - timedelta(days=1), received_at=NOW, source="browser",
+                         properties={"product_id": str(products["mug"].pk)})
+    IdentityLink.objects.create(kind="anonymous", identifier="phone-1", user_id=str(users[0].pk),
+                                first_seen_at=NOW, via="identify")
+    return products, users
+
+
+def _titles(recs):
+    return [r.product.title for r in recs]
+
+
+def test_train_publish_and_serve_with_rules(shop):
+    products, users = shop
+    version = train_version()
+    assert version.status == ModelVersion.SERVING and version.items == 6 and version.users == 12
+    for_you = recommendations_for(person=str(users[0].pk), k=5)
+    assert for_you and for_you[0].product == products["tea"] and for_you[0].source == "for_you"
+    titles = _titles(for_you)
+    assert "teapot" not in titles and "saucer" not in titles  # sold out; not public
+    assert len(titles) == len(set(titles))
+    discover = _titles(recommendations_for(slot="discover", person=str(users[0].pk), k=5))
+    assert "tea" not in discover  # bought before
+    together = recommendations_for(slot="bought_together", product=products["tea"], k=3)
+    assert together[0].product == products["cup"] and products["tea"] not in [r.product for r in together]
+
+
+def test_fallbacks_fill_every_slot(shop):
+    products, _users = shop
+    train_version()
+    stranger = recommendations_for(person="anon:never-seen", k=3)
+    assert len(stranger) == 3 and {r.source for r in stranger} == {"popular"}
+    assert recommendations_for(slot="similar", product=products["green-tea"], k=4)
+
+
+def test_nothing_in_the_basket_is_recommended(shop):
+    from oscar.test.factories import create_basket
+
+    products, users = shop
+    train_version()
+    basket = create_basket(empty=True)
+    basket.add_product(products["tea"])
+    assert products["tea"] not in [r.product for r in recommendations_for(person=str(users[0].pk), basket=basket)]
+
+
+def test_nothing_published_or_redis_down_gives_an_empty_slot_not_an_error(shop, settings):
+    assert recommendations_for(person="1") == []  # nothing trained yet
+    train_version()
+    from recommender.publish import client
+
+    client.cache_clear()
+    working, settings.REDIS_URL = settings.REDIS_URL, "redis://127.0.0.1:1/0"
+    try:
+        assert recommendations_for(person="1") == []
+    finally:
+        settings.REDIS_URL = working
+        client.cache_clear()
+    with pytest.raises(ValueError, match="unknown slot"):
+        recommendations_for(slot="everything")
+
+
+def test_an_empty_store_fails_cleanly_and_keeps_the_serving_version(db, shop):
+    first = train_version()
+    Event.objects.all().delete()
+    from oscar.core.loading import get_model
+
+    get_model("order", "Line").objects.all().delete()
+    with pytest.raises(CommandError, match="training failed: the dataset is empty"):
+        call_command("recommender_train", verbosity=0)
+    assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.SERVING
+
+
+def test_the_customer_card_shows_their_recommendations(shop, make_staff):
+    from ecrm.services import profiles_refresh
+    from shop.roles import SUPPORT
+
+    products, users = shop
+    train_version()
+    profiles_refresh(person_keys={str(users[0].pk)})
+    from ecrm.models import Profile
+
+    client = Client()
+    client.force_login(make_staff("support@example.com", group=SUPPORT))
+    page = client.get(f"/dashboard/customers/support-desk/{Profile.objects.get().pk}/?tab=recommendations")
+    html = page.content.decode()
+    assert page.status_code == 200 and "Never bought before" in html, html[html.find("nav-tabs"):][:3000]
+    assert "<td>tea</td>" in html and "for_you" in html
