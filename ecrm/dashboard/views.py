@@ -27,11 +27,14 @@ class CustomerSearchView(StaffPermission, TemplateView):
     permission_required = "ecrm.view_profile"
     template_name = "ecrm/dashboard/customer_search.html"
 
-    def get_context_data(self, **kwargs):
-        query = self.request.GET.get("q", "").strip()
-        return super().get_context_data(
-            query=query, customers=customer_search(query) if query else [],
-            too_short=bool(query) and len(query) < 2, **kwargs)
+    def get(self, request, *args, **kwargs):
+        query = request.GET.get("q", "").strip()
+        customers = customer_search(query) if query else []
+        if len(customers) == 1:  # one match: straight to their card
+            return redirect("ecrm-dashboard:customer", pk=customers[0].pk)
+        context = self.get_context_data(query=query, customers=customers,
+                                        too_short=bool(query) and len(query) < 2, **kwargs)
+        return self.render_to_response(context)
 
 
 def _profile(pk) -> Profile:
