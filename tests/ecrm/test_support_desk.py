@@ -80,7 +80,7 @@ def test_customers_cannot_see_the_desk(ada):
     assert Client().get("/dashboard/customers/support-desk/?q=ada").status_code == 302  # to login
 
 
-def test_the_card_shows_sessions_and_timeline_and_the_desk_links_to_it(make_staff, ada):
+def test_the_card_shows_sessions_and_timeline_and_the_desk_links_to_it(make_staff, ada, others):
     client = Client()
     client.force_login(make_staff("support@example.com", group=SUPPORT))
     found = client.get("/dashboard/customers/support-desk/", {"q": "visitor-7f3a"})
