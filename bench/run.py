@@ -18,6 +18,7 @@ BENCHMARKS = {
     "ingest": "bench.ingest",
     "storefront": "bench.storefront",
     "pipeline": "bench.pipeline",
+    "recommend": "bench.recommend",
     "support": "bench.support",
 }
 

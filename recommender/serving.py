@@ -83,7 +83,8 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
         if item not in excluded and item not in sources and item.isdigit():
             sources[item] = source
             wanted.append(item)
-    products = Product.objects.filter(pk__in=wanted[: k * 4], is_public=True).prefetch_related("stockrecords")
+    products = Product.objects.filter(pk__in=wanted[: k * 4], is_public=True).select_related(
+        "product_class", "parent__product_class").prefetch_related("stockrecords")
     by_id = {str(p.pk): p for p in products}
     strategy = Selector().strategy(request=request, user=user)
     picked = []
