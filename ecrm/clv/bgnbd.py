@@ -133,4 +133,4 @@ def fit(x, t_x, T, starts=STARTS) -> BGNBD:
     def loglik(params):
         return float(np.dot(counts, log_likelihood(params, xs, txs, Ts)))
 
-    return BGNBD(*map(float, maximise(loglik, starts, names=("r", "alpha", "a", "b"))))
+    return BGNBD(*map(float, maximise(loglik, starts, names=("r", "alpha", "a", "b"), n=len(x))))

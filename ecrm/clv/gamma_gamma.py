@@ -77,4 +77,4 @@ def fit(x, zbar, starts=STARTS) -> GammaGamma:
     def loglik(params):
         return float(np.sum(log_likelihood(params, xs, zs)))
 
-    return GammaGamma(*map(float, maximise(loglik, starts, names=("p", "q", "gamma"))))
+    return GammaGamma(*map(float, maximise(loglik, starts, names=("p", "q", "gamma"), n=len(xs))))
