@@ -53,7 +53,7 @@ def expected_purchases(params, t) -> np.ndarray:
 
 
 def _dropout_odds(params, x, t_x, T) -> np.ndarray:
-    """[x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x): the denominator term of (10) and (11)."""
+    """[x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x): the denominator term of (10) and of P(alive)."""
     r, alpha, a, b = params
     repeat = x > 0
     log_odds = (np.log(a) - np.log(np.where(repeat, b + x - 1, 1.0))
@@ -62,7 +62,13 @@ def _dropout_odds(params, x, t_x, T) -> np.ndarray:
 
 
 def probability_alive(params, x, t_x, T) -> np.ndarray:
-    """P(alive | x, t_x, T), equation (11) (1 for customers with no repeat purchase)."""
+    """P(alive | x, t_x, T) = 1 / (1 + [x>0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)).
+
+    From the paper (section 5) and Fader, Hardie & Lee (2008), "Computing
+    P(alive) Using the BG/NBD Model" (note). It is 1 for customers with no
+    repeat purchase: in the BG/NBD model a customer can only drop out right
+    after a purchase.
+    """
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     return 1.0 / (1.0 + _dropout_odds(params, x, t_x, T))
 

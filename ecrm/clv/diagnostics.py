@@ -2,11 +2,11 @@
 
 Two views, as in Fader, Hardie & Lee (2005), section 4:
 
-* by calibration frequency (their Figure 4): for customers grouped by the
+* by calibration frequency (their conditional-expectations plot): for customers grouped by the
   number of repeat purchases x in the calibration period (0..6 and 7+), the
   mean actual number of purchases in the holdout period against the mean
   conditional expectation E[Y(t*) | x, t_x, T] (equation 10);
-* week by week (their Figure 2): cumulative repeat purchases of the whole
+* week by week (their cumulative tracking plot): cumulative repeat purchases of the whole
   cohort against the sum over customers of E[X(t - s_i)] (equation 9),
   s_i being the customer's first purchase time.
 

@@ -22,7 +22,7 @@ STARTS = ((1.0, 1.0, 1.0), (5.0, 3.0, 20.0), (2.0, 5.0, 100.0), (10.0, 2.0, 5.0)
 
 
 def log_likelihood(params, x, zbar) -> np.ndarray:
-    """Per-customer log-likelihood of the observed mean z-bar given x (note, equation 4).
+    """Per-customer log-likelihood of the observed mean z-bar given x (Fader & Hardie 2013).
 
     f(zbar | p, q, gamma; x) = G(px+q) / (G(px) G(q)) * gamma^q zbar^(px-1) x^(px)
                                / (gamma + x zbar)^(px+q)
@@ -35,16 +35,18 @@ def log_likelihood(params, x, zbar) -> np.ndarray:
 
 
 def conditional_expected_spend(params, x, zbar) -> np.ndarray:
-    """E[Z | p, q, gamma; x, zbar], the note's equation (5) / FHL 2005 equation (2).
+    """E[Z | p, q, gamma; x, zbar], the conditional expectation of the note and of FHL 2005.
 
     E = (q-1)/(px+q-1) * gamma p/(q-1) + px/(px+q-1) * zbar = p (gamma + x zbar) / (px+q-1):
     a weighted mean of the population mean gamma p/(q-1) and the customer's
     own mean. Customers without repeat purchases (x = 0) get the population
-    mean. Needs q > 1 (otherwise the population mean is infinite).
+    mean. Where px + q <= 1 the expectation is infinite and NaN is returned.
     """
     p, q, gamma = params
     x, zbar = np.asarray(x, dtype=float), np.asarray(zbar, dtype=float)
-    return p * (gamma + x * zbar) / (p * x + q - 1)
+    denominator = p * x + q - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, p * (gamma + x * zbar) / denominator, np.nan)
 
 
 @dataclass(frozen=True)

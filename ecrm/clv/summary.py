@@ -190,15 +190,11 @@ def holdout_counts(purchases: Purchases, summary: CustomerSummary, holdout_end: 
     ], dtype=float)
 
 
-def week_offset(day: date, origin: date) -> float:
-    return (day - origin).days / DAYS_PER_WEEK
-
-
 def add_weeks(origin: date, weeks: float) -> date:
     return origin + timedelta(days=round(weeks * DAYS_PER_WEEK))
 
 
 __all__ = [
     "CLVInputError", "CustomerSummary", "Purchases", "aggregate", "holdout_counts",
-    "read_transactions", "summarise", "add_weeks", "week_offset", "parse_date",
+    "read_transactions", "summarise", "add_weeks", "parse_date",
 ]

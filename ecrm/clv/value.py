@@ -3,7 +3,7 @@
 CLV over a horizon of H months with an annual discount rate d is the
 discounted sum, month by month, of the BG/NBD expected purchases in that
 month (differences of E[Y(t) | x, t_x, T], FHL 2005 equation 10) times the
-Gamma-Gamma expected spend per purchase (Fader & Hardie 2013, equation 5):
+Gamma-Gamma conditional expected spend per purchase (Fader & Hardie 2013):
 
     CLV = E[Z | x, zbar] * sum_{m=1..H} (E[Y(m w)] - E[Y((m-1) w)]) / (1 + d)^(m/12)
 
