@@ -9,6 +9,11 @@ DEFAULTS = {
     # dotted paths to functions f(profile, request) -> context, with ``name``, ``label`` and
     # ``template_name`` attributes.
     "ECRM_CARD_TABS": [],
+    # Predicted lifetime value: over how many months, discounted at what annual rate, and
+    # how many days at the end of the order history the diagnostic holds out.
+    "ECRM_CLV_HORIZON_MONTHS": 12,
+    "ECRM_CLV_DISCOUNT_RATE": 0.1,
+    "ECRM_CLV_HOLDOUT_DAYS": 90,
 }
 
 

@@ -222,3 +222,18 @@ class NotADuplicate(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["first_key", "second_key"], name="ecrm_not_a_duplicate_once")]
+
+
+class ScoreFit(models.Model):
+    """A fit of the lifetime-value models on the store's orders: parameters, and how well
+    they predicted a holdout period (the report's diagnostic chart)."""
+
+    fitted_at = models.DateTimeField(default=timezone.now)
+    observation_end = models.DateField()
+    customers = models.PositiveIntegerField(default=0)
+    parameters = models.JSONField(default=dict)
+    diagnostic = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="why the fit failed, if it did")
+
+    class Meta:
+        ordering = ["-fitted_at"]

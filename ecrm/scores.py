@@ -9,7 +9,8 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from ecrm.models import Profile
+from ecrm.defaults import setting
+from ecrm.models import Profile, ScoreFit
 from ecrm.rfm import Customer, rfm_scores
 
 BATCH = 2000
@@ -37,3 +38,93 @@ def rfm_refresh(*, now=None, progress: Callable[[int, int], None] | None = None)
             if progress:
                 progress(min(start + BATCH, len(keys)), len(keys))
     return len(scores)
+
+
+NOT_PURCHASES = {"Cancelled"}
+
+
+def store_purchases():
+    """Every order as (person, day, total), the person resolved as profiles resolve them
+    (merged accounts, guests who registered later)."""
+    from django.utils.timezone import localdate
+    from oscar.core.loading import get_model
+
+    from ecrm.clv import aggregate
+    from ecrm.services import guest_person_owner
+    from tracking.graph import guest_person
+    from tracking.models import IdentityLink
+
+    Order = get_model("order", "Order")
+    claimed = dict(IdentityLink.objects.filter(kind=IdentityLink.EMAIL).values_list("identifier", "user_id"))
+    aliases = dict(IdentityLink.objects.filter(kind=IdentityLink.ALIAS).values_list("identifier", "user_id"))
+    rows = []
+    for user_id, email, placed, total in Order.objects.exclude(status__in=NOT_PURCHASES).values_list(
+            "user_id", "guest_email", "date_placed", "total_incl_tax").iterator(chunk_size=5000):
+        person = str(user_id) if user_id else guest_person_owner(guest_person(email or ""), claimed)
+        rows.append((aliases.get(person, person), localdate(placed), float(total)))
+    return aggregate(rows)
+
+
+def clv_refresh(*, today=None) -> ScoreFit:
+    """Fit BG/NBD and Gamma-Gamma on the store's orders and score every customer; then fit
+    again without the last ECRM_CLV_HOLDOUT_DAYS to show how well the model predicts them.
+    A store with too little history gets a ScoreFit saying so, and no scores."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils.timezone import localdate
+
+    from ecrm.clv import CLVInputError, FitError, fit_models, holdout, predictions, summarise
+
+    today = today or localdate()
+    purchases = store_purchases()
+    try:
+        fitted = fit_models(summarise(purchases, today))
+    except (CLVInputError, FitError, ValueError) as exc:
+        return ScoreFit.objects.create(observation_end=today, error=str(exc))
+    rows = predictions(fitted, horizon_months=setting("ECRM_CLV_HORIZON_MONTHS"),
+                       discount_rate=setting("ECRM_CLV_DISCOUNT_RATE"))
+    by_person = {row["customer_id"]: row for row in rows}
+    profiles = []
+    now = timezone.now()
+    for profile in Profile.objects.filter(person_key__in=by_person).only("pk", "person_key"):
+        row = by_person[profile.person_key]
+        clv = row["predicted_clv"]
+        profile.probability_alive = row["probability_alive"]
+        profile.churn_risk = 1 - row["probability_alive"]
+        profile.expected_purchases_90d = row["expected_purchases_90d"]
+        profile.expected_purchases_365d = row["expected_purchases_365d"]
+        profile.predicted_clv = Decimal(f"{clv:.2f}") if clv == clv else None  # NaN: spend unknown
+        profile.expected_next_order_at = row["expected_next_order_date"]
+        profile.scores_computed_at = now
+        profiles.append(profile)
+    Profile.objects.bulk_update(profiles, ["probability_alive", "churn_risk", "expected_purchases_90d",
+                                           "expected_purchases_365d", "predicted_clv", "expected_next_order_at",
+                                           "scores_computed_at"], batch_size=BATCH)
+    # The holdout: the configured period, or a shorter one when the history before it is
+    # too short to fit (a young store).
+    days, diagnostic = setting("ECRM_CLV_HOLDOUT_DAYS"), {}
+    while days >= 14:
+        try:
+            diagnostic = {**holdout(purchases, today - timedelta(days=days), today), "holdout_days": days}
+            break
+        except (CLVInputError, FitError, ValueError) as exc:
+            diagnostic, days = {"error": str(exc)}, days // 2
+    return ScoreFit.objects.create(observation_end=today, customers=len(rows), parameters=fitted.as_dict(),
+                                   diagnostic=_plain(diagnostic))
+
+
+def _plain(value):
+    """JSON-safe: dates as ISO strings, NaN as null."""
+    import math
+    from datetime import date
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,4 +1,5 @@
-"""Customer reports for marketing: the RFM grid (customers and revenue per cell, by group)."""
+"""Customer reports for marketing: the RFM grid (customers and revenue per cell, by group)
+and predicted lifetime value with its fit diagnostic."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.views.generic import TemplateView
 
-from ecrm.models import Profile
+from ecrm.models import Profile, ScoreFit
 from ecrm.rfm import GROUPS
 from tracking.dashboard.views import StaffPermission
 
@@ -63,3 +64,28 @@ class RfmReportView(StaffPermission, TemplateView):
             "scores_computed_at", flat=True).first()
         return super().get_context_data(rows=rows, groups=grid["groups"], total=grid["total"],
                                         chart=chart, scored_at=scored_at, **kwargs)
+
+
+CHURN_BANDS = [(0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.01)]
+
+
+class LifetimeValueReportView(StaffPermission, TemplateView):
+    """The BG/NBD + Gamma-Gamma fit: parameters, churn risk bands, most valuable customers,
+    and the holdout diagnostic (predicted against actual repeat purchases) as charts."""
+
+    permission_required = "ecrm.view_customer_reports"
+    template_name = "ecrm/dashboard/clv_report.html"
+
+    def get_context_data(self, **kwargs):
+        fit = ScoreFit.objects.first()
+        scored = Profile.objects.exclude(probability_alive=None)
+        bands = [{"label": f"{int(low * 100)}–{min(100, int(high * 100))} %",
+                  "customers": scored.filter(churn_risk__gte=low, churn_risk__lt=high).count(),
+                  "value": float(scored.filter(churn_risk__gte=low, churn_risk__lt=high).aggregate(
+                      v=Sum("predicted_clv"))["v"] or 0)} for low, high in CHURN_BANDS]
+        diagnostic = (fit.diagnostic if fit else {}) or {}
+        chart = {"weekly": diagnostic.get("weekly", []), "by_frequency": diagnostic.get("by_frequency", []),
+                 "bands": bands}
+        return super().get_context_data(
+            fit=fit, bands=bands, diagnostic=diagnostic, chart=chart,
+            top=scored.exclude(predicted_clv=None).order_by("-predicted_clv")[:20], **kwargs)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("duplicates/<int:first>/<int:second>/different/", duplicate_views.NotDuplicateView.as_view(),
          name="not-duplicate"),
     path("reports/rfm/", report_views.RfmReportView.as_view(), name="rfm-report"),
+    path("reports/lifetime-value/", report_views.LifetimeValueReportView.as_view(), name="clv-report"),
     path("segments/", segment_views.SegmentListView.as_view(), name="segments"),
     path("segments/new/", segment_views.SegmentCreateView.as_view(), name="segment-create"),
     path("segments/count/", segment_views.SegmentCountView.as_view(), name="segment-count"),

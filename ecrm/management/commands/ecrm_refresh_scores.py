@@ -1,9 +1,9 @@
-"""``manage.py ecrm_refresh_scores``: RFM scores and groups for every customer (and lifetime
-value once fitted), then the segments that use them."""
+"""``manage.py ecrm_refresh_scores``: RFM scores and groups, predicted lifetime value and
+churn risk for every customer, then the segments that use them."""
 
 from django.core.management.base import BaseCommand
 
-from ecrm.scores import rfm_refresh
+from ecrm.scores import clv_refresh, rfm_refresh
 from ecrm.segments import segments_refresh
 
 
@@ -17,6 +17,13 @@ class Command(BaseCommand):
                 self.stdout.flush()
 
         scored = rfm_refresh(progress=progress)
+        if options["verbosity"]:
+            self.stdout.write(f"\rRFM: scored {scored:,} customers with orders.")
+            self.stdout.write("Lifetime value: fitting BG/NBD and Gamma-Gamma on the orders…")
+        fit = clv_refresh()
         segments_refresh()
         if options["verbosity"]:
-            self.stdout.write(f"\rScored {scored:,} customers with orders; segments refreshed.")
+            if fit.error:
+                self.stdout.write(f"Lifetime value: not fitted ({fit.error}); RFM scores are kept.")
+            else:
+                self.stdout.write(f"Lifetime value: {fit.customers:,} customers scored; segments refreshed.")
