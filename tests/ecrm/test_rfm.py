@@ -49,7 +49,7 @@ def test_refresh_segments_and_report(make_staff, capsys):
                                revenue=Decimal(revenue), last_order_at=now - timedelta(days=days))
     Profile.objects.create(person_key="browser", email="b@example.com", rfm_group="Lost")  # no orders any more
     call_command("ecrm_refresh_scores")
-    assert "Scored 5 customers with orders" in capsys.readouterr().out
+    assert "RFM: scored 5 customers with orders." in capsys.readouterr().out
     assert Profile.objects.get(person_key="p0").rfm_group == "Champions"
     assert Profile.objects.get(person_key="browser").rfm_group == ""
     champions = segment_matches({"attribute": "rfm_group", "op": "eq", "value": "champions"})
