@@ -6,3 +6,6 @@ class RecommenderConfig(AppConfig):
     label = "recommender"
     verbose_name = "Recommender"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from recommender import catalogue  # noqa: F401  product and stock changes reach serving

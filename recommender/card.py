@@ -7,8 +7,8 @@ from recommender.serving import recommendations_for
 def recommendations_tab(profile, request) -> dict:
     """What the store would show this customer now, per slot, with where each item came from."""
     return {
-        "for_you": recommendations_for(slot="for_you", person=profile.person_key, k=8, request=request),
-        "discover": recommendations_for(slot="discover", person=profile.person_key, k=8, request=request),
+        "for_you": recommendations_for(slot="for_you", person=profile.person_key, k=8),
+        "discover": recommendations_for(slot="discover", person=profile.person_key, k=8),
         "serving": ModelVersion.objects.filter(status=ModelVersion.SERVING).first(),
     }
 

@@ -60,6 +60,9 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
         if mapping:
             r.hset(key(version, name), mapping=mapping)
     categories = sorted({c for c in (model.item_category if model.item_category is not None else []) if c})
+    if categories:  # item -> its category, for "popular in this product's category"
+        r.hset(key(version, "category"), mapping={str(item): str(category) for item, category
+                                                  in zip(model.item_ids, model.item_category) if category})
     for trending in (False, True):
         name = "trending" if trending else "popular"
         r.set(key(version, name), _items(model, model.popular(top_n, trending=trending)))

@@ -9,7 +9,8 @@ Chains (first list that knows the person or product comes first; later lists fil
   category → popular
 * ``similar`` (with a product): viewed with it → popular in its category → popular
 
-Rules: public products only, available to buy under Oscar's strategy, not already in the
+Rules: public products only, available to buy under Oscar's default strategy (kept per
+process by ``recommender.catalogue``, refreshed within seconds of a change), not already in the
 basket, not the product the page is about, no repeats; ``discover`` never shows anything
 the person bought.
 """
@@ -19,12 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import redis
-from oscar.core.loading import get_class, get_model
-
+from recommender.catalogue import catalogue
 from recommender.publish import client, current_key, key
-
-Product = get_model("catalogue", "Product")
-Selector = get_class("partner.strategy", "Selector")
 CHAINS = {
     "for_you": ["for_you", "popular"],
     "discover": ["discover", "popular"],
@@ -50,16 +47,16 @@ def _candidates(slot: str, *, person: str, product, version: int) -> list[tuple[
         elif source in ("bought_together", "similar"):
             raw = r.hget(key(version, source), str(product.pk)) if product is not None else None
         elif source == "category":
-            category = product.get_categories().first() if product is not None else None
-            raw = r.get(key(version, f"popular:cat:{category.name}")) if category is not None else None
+            category = r.hget(key(version, "category"), str(product.pk)) if product is not None else None
+            raw = r.get(key(version, f"popular:cat:{category}")) if category else None
         else:
             raw = r.get(key(version, "popular"))
         found += [(item, source) for item in (raw or "").split(",") if item]
     return found
 
 
-def recommendations_for(*, slot: str = "for_you", person: str = "", product=None, basket=None, request=None,
-                        user=None, k: int = 8) -> list[Recommendation]:
+def recommendations_for(*, slot: str = "for_you", person: str = "", product=None, basket=None,
+                        k: int = 8) -> list[Recommendation]:
     """Up to ``k`` products for a person (their person key: user id, or ``email:…``, or
     ``anon:<anonymous id>``) and/or a product; [] only when nothing is published or the
     catalogue has nothing to offer. Redis being down gives [] too: a page must not fail."""
@@ -83,17 +80,11 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
         if item not in excluded and item not in sources and item.isdigit():
             sources[item] = source
             wanted.append(item)
-    products = Product.objects.filter(pk__in=wanted[: k * 4], is_public=True).select_related(
-        "product_class", "parent__product_class").prefetch_related("stockrecords")
-    by_id = {str(p.pk): p for p in products}
-    strategy = Selector().strategy(request=request, user=user)
+    known = catalogue.lookup(wanted[: k * 4])
     picked = []
     for item in wanted[: k * 4]:
-        candidate = by_id.get(item)
-        if candidate is None:
-            continue
-        info = strategy.fetch_for_parent(candidate) if candidate.is_parent else strategy.fetch_for_product(candidate)
-        if not info.availability.is_available_to_buy:
+        candidate, available = known.get(item, (None, False))
+        if candidate is None or not available:
             continue
         picked.append(Recommendation(candidate, sources[item], version))
         if len(picked) == k:

@@ -25,6 +25,9 @@ def isolated(settings, tmp_path):
     settings.RECOMMENDER_REDIS_PREFIX = f"test-reco-{uuid.uuid4().hex[:8]}"
     settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
     settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5}
+    from recommender.catalogue import catalogue
+
+    catalogue.clear()  # the per-process catalogue must not carry products between tests
     yield
     from recommender.publish import client
 
@@ -151,3 +154,35 @@ def test_the_customer_card_shows_their_recommendations(shop, make_staff):
     html = page.content.decode()
     assert page.status_code == 200 and "Never bought before" in html, html[html.find("nav-tabs"):][:3000]
     assert "<td>tea</td>" in html and "for_you" in html
+
+
+def test_a_product_that_sells_out_stops_being_recommended(shop):
+    from recommender.catalogue import catalogue, version_key
+    from recommender.publish import client
+
+    products, _users = shop
+    train_version()
+    together = lambda: [r.product for r in recommendations_for(slot="bought_together", product=products["tea"])]  # noqa: E731
+    assert products["cup"] in together()
+    stock = products["cup"].stockrecords.get()
+    stock.num_in_stock = 0
+    stock.save()  # this process forgets at once
+    assert products["cup"] not in together()
+    # Another process learns it from the version in Redis, within seconds.
+    stock.num_in_stock = 500  # more than the orders allocated
+    stock.save()
+    assert products["cup"] in together()
+    type(stock).objects.filter(pk=stock.pk).update(num_in_stock=0)  # no signal: as if elsewhere
+    client().incr(version_key())
+    catalogue._checked_at = 0  # the check interval has passed
+    assert products["cup"] not in together()
+
+
+def test_serving_makes_no_database_query_once_warm(shop, django_assert_num_queries):
+    products, users = shop
+    train_version()
+    recommendations_for(person=str(users[0].pk))
+    recommendations_for(slot="bought_together", product=products["tea"])
+    with django_assert_num_queries(0):
+        recommendations_for(person=str(users[0].pk))
+        recommendations_for(slot="bought_together", product=products["tea"])
