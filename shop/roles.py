@@ -35,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "ecrm": ["view_profile", "tag_profile", "view_customernote", "view_consent",
                  "view_segment", "add_segment", "change_segment", "delete_segment", "export_segment",
                  "view_segmentmembership", "view_customer_reports"],
+        "recommender": ["view_modelversion", "add_modelversion", "change_modelversion"],
         "wagtailimages": ["add_image", "change_image", "choose_image"],
         "wagtaildocs": ["add_document", "change_document", "choose_document"],
         "wagtailcore": ["add_page", "change_page", "publish_page", "view_page"],

@@ -352,6 +352,12 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
         "access_fn": lambda user, *args: user.has_perm("wagtailadmin.access_admin"),
     },
     {
+        "label": _("Recommender"),
+        "icon": "fas fa-magic",
+        "url_name": "recommender-dashboard:versions",
+        "access_fn": lambda user, *args: user.is_staff and user.has_perm("recommender.view_modelversion"),
+    },
+    {
         "label": _("Tracking"),
         "icon": "fas fa-satellite-dish",
         "children": [

@@ -28,6 +28,7 @@ urlpatterns = [
     path("tracking/", include("tracking.urls")),
     path("dashboard/tracking/", include("tracking.dashboard.urls")),
     path("dashboard/customers/support-desk/", include("ecrm.dashboard.urls")),
+    path("dashboard/recommender/", include("recommender.dashboard.urls")),
     path("api/ecrm/", include("ecrm.api.urls")),
     path("accounts/", include("ecrm.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

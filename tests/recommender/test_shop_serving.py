@@ -189,3 +189,38 @@ def test_serving_makes_no_database_query_once_warm(shop, django_assert_num_queri
     with django_assert_num_queries(0):
         recommendations_for(person=str(users[0].pk))
         recommendations_for(slot="bought_together", product=products["tea"])
+
+
+def test_versions_dashboard_roll_back_and_retrain_permissions(shop, make_staff):
+    from recommender.publish import client, current_key
+    from shop.roles import MARKETING, SUPPORT
+
+    first = train_version()
+    second = train_version()
+    assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.RETIRED
+    marketing = Client()
+    marketing.force_login(make_staff("m@example.com", group=MARKETING))
+    page = marketing.get("/dashboard/recommender/").content.decode()
+    assert f"v{second.pk}" in page and "reco-metrics" in page and "Serve again" in page
+    assert marketing.post(f"/dashboard/recommender/{first.pk}/serve/").status_code == 302
+    assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.SERVING
+    assert client().get(current_key()) == str(first.pk)
+    assert recommendations_for(person="anon:x")  # the rolled-back version serves
+    support = Client()
+    support.force_login(make_staff("s@example.com", group=SUPPORT))
+    assert support.get("/dashboard/recommender/").status_code == 403
+    assert support.post("/dashboard/recommender/retrain/").status_code == 403
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_training_task_runs_on_a_real_worker(shop, worker):
+    """What beat and the dashboard's button queue: a real Celery worker trains and publishes a version
+    (under the default prefix and model directory, which the worker process reads from settings)."""
+
+    from recommender.tasks import train
+    from tests.helpers import wait_for
+
+    train.apply_async(queue=worker)
+    assert wait_for(lambda: ModelVersion.objects.filter(status=ModelVersion.SERVING).exists(), timeout=120), (
+        "the worker did not train a version")

@@ -1,0 +1,73 @@
+"""The recommender in Oscar's dashboard: versions with their metrics (and a chart of them
+over time), catalogue coverage, retraining on demand and rolling back."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+from django.views.generic import ListView
+
+from recommender.lifecycle import roll_back
+from recommender.models import ModelVersion
+from recommender.tasks import train
+from tracking.dashboard.views import StaffPermission
+
+
+def _validation(version: ModelVersion, task: str, metric: str):
+    """The chosen configuration's validation metric for a task (``next`` or ``new``)."""
+    chosen = (version.chosen or {}).get(task)
+    for candidate in (version.metrics or {}).get("validation", []):
+        if candidate.get("spec") == chosen and task in candidate:
+            return candidate[task].get(metric)
+    return None
+
+
+class VersionListView(StaffPermission, ListView):
+    permission_required = "recommender.view_modelversion"
+    template_name = "recommender/dashboard/version_list.html"
+    context_object_name = "versions"
+    paginate_by = 30
+
+    def get_queryset(self):
+        return ModelVersion.objects.all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        history = list(ModelVersion.objects.exclude(status=ModelVersion.FAILED).order_by("created_at")[:100])
+        for version in context["versions"]:
+            version.ndcg_next = _validation(version, "next", "ndcg")
+            version.ndcg_new = _validation(version, "new", "ndcg")
+            version.coverage = _validation(version, "next", "coverage")
+        context["chart"] = {
+            "labels": [f"v{v.pk}" for v in history],
+            "next": [_validation(v, "next", "ndcg") for v in history],
+            "new": [_validation(v, "new", "ndcg") for v in history],
+            "coverage": [_validation(v, "next", "coverage") for v in history],
+        }
+        return context
+
+
+class RetrainView(StaffPermission, View):
+    """Queue a training run on the Celery worker (it takes a minute or more)."""
+
+    permission_required = "recommender.add_modelversion"
+
+    def post(self, request):
+        train.delay()
+        messages.success(request, "Training has started; the new version appears here when it is done.")
+        return redirect("recommender-dashboard:versions")
+
+
+class RollBackView(StaffPermission, View):
+    permission_required = "recommender.change_modelversion"
+
+    def post(self, request, pk):
+        version = get_object_or_404(ModelVersion, pk=pk)
+        try:
+            roll_back(version)
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{version} is serving again.")
+        return redirect("recommender-dashboard:versions")
