@@ -10,8 +10,9 @@ class ModelVersion(models.Model):
     """One training run: where its files are, what it learned from, how it scored, and
     whether it is the one being served."""
 
-    TRAINED, SERVING, RETIRED, FAILED = "trained", "serving", "retired", "failed"
-    STATUSES = [(TRAINED, "Trained"), (SERVING, "Serving"), (RETIRED, "Retired"), (FAILED, "Failed")]
+    TRAINED, SERVING, RETIRED, REJECTED, FAILED = "trained", "serving", "retired", "rejected", "failed"
+    STATUSES = [(TRAINED, "Trained"), (SERVING, "Serving"), (RETIRED, "Retired"),
+                (REJECTED, "Rejected (worse than the serving version)"), (FAILED, "Failed")]
 
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=STATUSES, default=TRAINED, db_index=True)

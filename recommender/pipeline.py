@@ -162,7 +162,27 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
     progress(f"chosen for new items: {chosen_new['spec']} (validation ndcg {chosen_new['new']['ndcg']:.4f})")
     return {"chosen": {"next": chosen_next["spec"], "new": chosen_new["spec"]},
             "validation": table, "seconds": round(time.monotonic() - t0, 1),
-            "validation_users": len(targets["next"][0])}
+            "validation_users": len(targets["next"][0]),
+            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress)}
+
+
+def _incumbent(chosen: dict | None, vdata, targets, k: int, progress) -> dict:
+    """The serving version's chosen configurations, refitted on this validation split and
+    measured on it, so that a new version is compared with the current one on equal
+    terms (the promotion gate). Not a candidate: it cannot be chosen from here."""
+    measured = {}
+    for task, s in (chosen or {}).items():
+        if task not in TASKS or not s:
+            continue
+        try:
+            ranker = build(s, vdata, {})
+        except (KeyError, TypeError, ValueError, MemoryError, np.linalg.LinAlgError) as exc:
+            progress(f"  the serving configuration for {task} cannot be refitted: {exc}")
+            continue
+        users, tg = targets[task]
+        measured[task] = summarise(recs_for(ranker, vdata, users, k, task), tg, vdata.n_items, k)
+        progress(f"  serving configuration, {task}: ndcg {measured[task]['ndcg']:.4f}")
+    return measured
 
 
 def build(s: dict, data: TrainData, cache: dict):

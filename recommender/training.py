@@ -22,18 +22,27 @@ from recommender.store_data import store_interactions
 
 
 def train_version(*, progress: Callable[[str], None] = lambda message: None) -> ModelVersion:
-    """Train, save and publish a new version; the previous serving version is retired.
-    A failed run is recorded with its reason and leaves the serving version in place."""
+    """Train and save a new version; publish and serve it only if, on the same validation
+    split, it does at least as well as the serving version's configuration on both tasks
+    (otherwise it is kept as rejected, with the figures). A failed run is recorded with
+    its reason. Either way the serving version stays in place."""
+    serving = ModelVersion.objects.filter(status=ModelVersion.SERVING).first()
     version = ModelVersion.objects.create()
     started = time.monotonic()
     directory = model_dir() / f"v{version.pk}"
     try:
-        config = load_config(overrides=setting("RECOMMENDER_TRAINING"))
+        config = load_config(overrides={**setting("RECOMMENDER_TRAINING"),
+                                        "incumbent": serving.chosen if serving else None})
         progress("reading interactions from the store")
         interactions = store_interactions(config)
         pipe = Pipeline(config).fit(interactions, progress)
         artifact.save(pipe, directory)
         model = artifact.load(directory)
+        worse = _worse_than_serving(pipe.tuning)
+        if worse:
+            version.status, version.note, version.path = ModelVersion.REJECTED, worse, str(directory)
+            _record(version, model, started)
+            return version
         progress("publishing to Redis")
         publish(version.pk, model, top_n=setting("RECOMMENDER_PUBLISH_TOP_N"))
     except InputError as exc:  # e.g. a new store without interactions yet
@@ -45,14 +54,31 @@ def train_version(*, progress: Callable[[str], None] = lambda message: None) -> 
     with transaction.atomic():
         ModelVersion.objects.filter(status=ModelVersion.SERVING).update(status=ModelVersion.RETIRED)
         version.status, version.path, version.published_at = ModelVersion.SERVING, str(directory), timezone.now()
-        version.interactions, version.users, version.items = (model.meta["n_interactions"], model.meta["n_users"],
-                                                              model.meta["n_items"])
-        version.chosen = _json_safe(model.meta.get("chosen") or {})
-        version.metrics = _json_safe(model.meta.get("tuning") or {})
-        version.seconds = time.monotonic() - started
-        version.save()
+        _record(version, model, started)
     _forget_old_versions()
     return version
+
+
+def _record(version: ModelVersion, model, started: float) -> None:
+    version.interactions, version.users, version.items = (model.meta["n_interactions"], model.meta["n_users"],
+                                                          model.meta["n_items"])
+    version.chosen = _json_safe(model.meta.get("chosen") or {})
+    version.metrics = _json_safe(model.meta.get("tuning") or {})
+    version.seconds = time.monotonic() - started
+    version.save()
+
+
+def _worse_than_serving(tuning: dict) -> str:
+    """Why the new version must not serve ("" when it may): a lower validation NDCG@10
+    than the serving configuration on the same split, for either task."""
+    reasons = []
+    for task, label in (("next", "next order"), ("new", "new items")):
+        serving = (tuning.get("incumbent") or {}).get(task, {}).get("ndcg")
+        chosen = next((row[task]["ndcg"] for row in tuning.get("validation", [])
+                       if row.get("spec") == tuning["chosen"].get(task) and task in row), None)
+        if serving is not None and chosen is not None and chosen < serving:
+            reasons.append(f"{label}: NDCG@10 {chosen:.4f} < {serving:.4f} of the serving version")
+    return "; ".join(reasons)
 
 
 def _json_safe(value):

@@ -224,3 +224,39 @@ def test_the_training_task_runs_on_a_real_worker(shop, worker):
     train.apply_async(queue=worker)
     assert wait_for(lambda: ModelVersion.objects.filter(status=ModelVersion.SERVING).exists(), timeout=120), (
         "the worker did not train a version")
+
+
+@pytest.fixture
+def loyal_customers(countries):
+    """Each customer keeps rebuying their own favourite: personal models beat popularity."""
+    from oscar.test.factories import create_basket, create_order, create_product
+
+    products = [create_product(title=f"p{i}", upc=f"P{i}", price=Decimal("3.00"), num_in_stock=500)
+                for i in range(4)]
+    for i in range(12):
+        user = get_user_model().objects.create_user(f"loyal{i}", f"loyal{i}@example.com", "pw")
+        for days in (40, 20, 2):
+            basket = create_basket(empty=True)
+            basket.add_product(products[i % 4])
+            order = create_order(user=user, basket=basket)
+            order.date_placed = NOW - timedelta(days=days)
+            order.save()
+    return products
+
+
+def test_the_promotion_gate_refuses_a_worse_model(loyal_customers, settings, capsys):
+    first = train_version()
+    assert first.status == ModelVersion.SERVING and first.chosen["next"]["kind"] != "popularity"
+    # A configuration that can only choose popularity: worse than the serving one.
+    settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5, "candidates": ["popularity"]}
+    call_command("recommender_train", verbosity=0)
+    worse = ModelVersion.objects.order_by("-pk").first()
+    assert worse.status == ModelVersion.REJECTED and "next order: NDCG@10" in worse.note
+    assert "not served, worse than the serving version" in capsys.readouterr().out
+    assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.SERVING
+    from recommender.publish import client, current_key
+
+    assert client().get(current_key()) == str(first.pk)
+    # The same configuration as the serving one is not worse: it serves.
+    settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5}
+    assert train_version().status == ModelVersion.SERVING

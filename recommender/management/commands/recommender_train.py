@@ -17,5 +17,9 @@ class Command(BaseCommand):
         version = train_version(progress=progress)
         if version.status == ModelVersion.FAILED:
             raise CommandError(f"training failed: {version.note}")
-        self.stdout.write(f"{version}: {version.interactions:,} interactions, {version.users:,} people, "
-                          f"{version.items:,} products, {version.seconds:.0f} s; now serving.")
+        summary = (f"v{version.pk}: {version.interactions:,} interactions, {version.users:,} people, "
+                   f"{version.items:,} products, {version.seconds:.0f} s")
+        if version.status == ModelVersion.REJECTED:
+            self.stdout.write(f"{summary}; not served, worse than the serving version ({version.note}).")
+        else:
+            self.stdout.write(f"{summary}; now serving.")
