@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import redis
 from recommender.catalogue import catalogue
 from recommender.publish import client, current_key, key
+from recommender.tokens import make_token
 CHAINS = {
     "for_you": ["for_you", "popular"],
     "discover": ["discover", "popular"],
@@ -36,6 +37,7 @@ class Recommendation:
     product: object
     source: str  # which list it came from: for_you, popular, bought_together, ...
     version: int | None
+    token: str = ""  # attribution: version, slot and position (recommender.tokens)
 
 
 def _candidates(slot: str, *, person: str, product, version: int) -> list[tuple[str, str]]:
@@ -86,7 +88,8 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
         candidate, available = known.get(item, (None, False))
         if candidate is None or not available:
             continue
-        picked.append(Recommendation(candidate, sources[item], version))
+        picked.append(Recommendation(candidate, sources[item], version, make_token(
+            version=version, slot=slot, position=len(picked) + 1, product_id=candidate.pk)))
         if len(picked) == k:
             break
     return picked

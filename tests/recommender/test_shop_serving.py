@@ -260,3 +260,40 @@ def test_the_promotion_gate_refuses_a_worse_model(loyal_customers, settings, cap
     # The same configuration as the serving one is not worse: it serves.
     settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5}
     assert train_version().status == ModelVersion.SERVING
+
+
+def test_tokens_survive_a_round_trip_through_tracking(shop, client, stream_name):
+    """The token a rendered slot carries comes back in the tracker's "Product Clicked"
+    event and still says which version, slot and position showed which product."""
+    import json as json_module
+
+    from django.template import Context, Template
+    from django.test import RequestFactory
+
+    from recommender.tokens import read_token
+    from tests.tracking.conftest import basic_auth
+    from tracking.consumer import consume_once, ensure_group
+    from tracking.models import WriteKey
+
+    products, users = shop
+    version = train_version()
+    request = RequestFactory().get("/")
+    request.user, request.tracking_anonymous_id = users[0], ""
+    html = Template('{% load recommendations %}{% recommendations "bought_together" product=product k=2 as items %}'
+                    '{% include "recommender/partials/slot.html" with title="Goes with it" %}').render(
+        Context({"request": request, "product": products["tea"]}))
+    token = html.split('data-ecrm-token="')[1].split('"')[0]
+    assert read_token(token) == {"version": version.pk, "slot": "bought_together", "position": 1,
+                                 "product_id": str(products["cup"].pk)}
+    assert read_token(token[:-1] + "x") is None and read_token("made-up") is None
+
+    ensure_group()
+    _key, raw = WriteKey.generate(name="test", kind=WriteKey.SERVER)
+    body = {"event": "Product Clicked", "anonymousId": "v-1", "messageId": "click-1",
+            "properties": {"token": token, "product_id": str(products["cup"].pk)}}
+    assert client.post("/tracking/v1/track", data=json_module.dumps(body), content_type="application/json",
+                       HTTP_AUTHORIZATION=basic_auth(raw)).status_code == 200
+    while consume_once("test", block_ms=50):
+        pass
+    stored = Event.objects.get(message_id="click-1")
+    assert read_token(stored.properties["token"])["slot"] == "bought_together"

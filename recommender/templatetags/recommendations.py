@@ -1,0 +1,27 @@
+"""``{% recommendations "slot" product=... k=4 as items %}`` for templates: the shopper is
+taken from the request (their account, or the tracking cookie's anonymous id), the basket
+from Oscar's middleware. ``{% include "recommender/partials/slot.html" %}`` renders a slot
+whose links carry attribution tokens for the browser tracker."""
+
+from django import template
+
+from recommender.serving import recommendations_for
+
+register = template.Library()
+
+
+def person_of(request) -> str:
+    if request is None:
+        return ""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return str(user.pk)
+    anonymous = getattr(request, "tracking_anonymous_id", "")
+    return f"anon:{anonymous}" if anonymous else ""
+
+
+@register.simple_tag(takes_context=True)
+def recommendations(context, slot, product=None, k=4):
+    request = context.get("request")
+    return recommendations_for(slot=slot, person=person_of(request), product=product,
+                               basket=getattr(request, "basket", None), k=int(k))
