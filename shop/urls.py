@@ -14,6 +14,8 @@ from wagtail import views as wagtail_views
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from recommender.api.views import RecommendationsView
+
 
 def _oscar_patterns_without_home():
     patterns, app_name, namespace = apps.get_app_config("oscar").urls
@@ -30,6 +32,7 @@ urlpatterns = [
     path("dashboard/customers/support-desk/", include("ecrm.dashboard.urls")),
     path("dashboard/recommender/", include("recommender.dashboard.urls")),
     path("api/ecrm/", include("ecrm.api.urls")),
+    path("api/recommendations/", RecommendationsView.as_view(), name="api-recommendations"),
     path("accounts/", include("ecrm.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", wagtail_views.serve, {"path": ""}, name="home"),

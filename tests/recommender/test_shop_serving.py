@@ -297,3 +297,19 @@ def test_tokens_survive_a_round_trip_through_tracking(shop, client, stream_name)
         pass
     stored = Event.objects.get(message_id="click-1")
     assert read_token(stored.properties["token"])["slot"] == "bought_together"
+
+
+def test_the_rest_endpoint_answers_for_whoever_asks(shop, client):
+    products, users = shop
+    train_version()
+    client.force_login(users[0])
+    mine = client.get("/api/recommendations/", {"slot": "for_you", "k": 3}).json()
+    assert mine[0]["title"] == "tea" and mine[0]["token"] and len(mine) == 3
+    together = client.get("/api/recommendations/", {"slot": "bought_together", "product": products["tea"].pk})
+    assert together.status_code == 200 and together.json()[0]["title"] == "cup"
+    for bad, field in (({"slot": "everything"}, "slot"), ({"k": "many"}, "k"), ({"k": 500}, "k"),
+                       ({"slot": "similar"}, "product"), ({"product": "abc"}, "product")):
+        response = client.get("/api/recommendations/", bad)
+        assert response.status_code == 400 and field in response.json(), bad
+    assert client.get("/api/recommendations/", {"product": 987654}).status_code == 404
+    assert client.get("/api/recommendations/", {"product": products["saucer"].pk}).status_code == 404  # hidden
