@@ -12,6 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from recommender.attribution import record_impressions
 from recommender.serving import CHAINS, recommendations_for
 from recommender.templatetags.recommendations import person_of
 
@@ -55,4 +56,5 @@ class RecommendationsView(APIView):
         django_request = request._request
         items = recommendations_for(slot=slot, person=person_of(django_request), product=product,
                                     basket=getattr(django_request, "basket", None), k=k)
+        record_impressions(items, slot)
         return Response(RecommendationSerializer(items, many=True).data)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
-from django.views.generic import ListView
+from django.views.generic import ListView, TemplateView
 
+from recommender.attribution import ATTRIBUTION_DAYS, slot_report
 from recommender.lifecycle import roll_back
 from recommender.models import ModelVersion
 from recommender.tasks import train
@@ -71,3 +72,19 @@ class RollBackView(StaffPermission, View):
         else:
             messages.success(request, f"{version} is serving again.")
         return redirect("recommender-dashboard:versions")
+
+
+class SlotReportView(StaffPermission, TemplateView):
+    """Impressions, clicks, click-through rate and attributed revenue per slot and version."""
+
+    permission_required = "recommender.view_modelversion"
+    template_name = "recommender/dashboard/slot_report.html"
+
+    def get_context_data(self, **kwargs):
+        days = self.request.GET.get("days", "30")
+        days = int(days) if days.isdigit() and 1 <= int(days) <= 365 else 30
+        rows = slot_report(days=days)
+        chart = {"labels": [f"{r['slot']} (v{r['version']})" for r in rows],
+                 "ctr": [round(100 * r["ctr"], 2) if r["ctr"] is not None else None for r in rows],
+                 "revenue": [r["revenue"] for r in rows]}
+        return super().get_context_data(rows=rows, days=days, chart=chart, window=ATTRIBUTION_DAYS, **kwargs)

@@ -5,6 +5,7 @@ whose links carry attribution tokens for the browser tracker."""
 
 from django import template
 
+from recommender.attribution import record_impressions
 from recommender.serving import recommendations_for
 
 register = template.Library()
@@ -23,5 +24,7 @@ def person_of(request) -> str:
 @register.simple_tag(takes_context=True)
 def recommendations(context, slot, product=None, k=4):
     request = context.get("request")
-    return recommendations_for(slot=slot, person=person_of(request), product=product,
-                               basket=getattr(request, "basket", None), k=int(k))
+    items = recommendations_for(slot=slot, person=person_of(request), product=product,
+                                basket=getattr(request, "basket", None), k=int(k))
+    record_impressions(items, slot)
+    return items

@@ -313,3 +313,36 @@ def test_the_rest_endpoint_answers_for_whoever_asks(shop, client):
         assert response.status_code == 400 and field in response.json(), bad
     assert client.get("/api/recommendations/", {"product": 987654}).status_code == 404
     assert client.get("/api/recommendations/", {"product": products["saucer"].pk}).status_code == 404  # hidden
+
+
+def test_slot_report_counts_impressions_clicks_and_attributed_revenue(shop, make_staff):
+    from django.template import Context, Template
+    from django.test import RequestFactory
+    from oscar.test.factories import create_basket, create_order
+
+    from recommender.attribution import slot_report
+    from shop.roles import MARKETING
+
+    products, users = shop
+    version = train_version()
+    request = RequestFactory().get("/")
+    request.user, request.tracking_anonymous_id = users[1], ""
+    html = Template('{% load recommendations %}{% recommendations "bought_together" product=product k=2 as items %}'
+                    '{% include "recommender/partials/slot.html" with title="x" slot="bought_together" %}').render(
+        Context({"request": request, "product": products["tea"]}))
+    token = html.split('data-ecrm-token="')[1].split('"')[0]
+    # The shopper clicks the first item (a cup), then buys it the next moment.
+    Event.objects.create(message_id="click-9", type="track", event="Product Clicked", user_id=str(users[1].pk),
+                         timestamp=NOW, received_at=NOW, source="browser", properties={"token": token})
+    Event.objects.create(message_id="click-forged", type="track", event="Product Clicked", user_id="x",
+                         timestamp=NOW, received_at=NOW, source="browser", properties={"token": "forged"})
+    basket = create_basket(empty=True)
+    basket.add_product(products["cup"], quantity=2)
+    order = create_order(user=users[1], basket=basket)
+    (row,) = [r for r in slot_report(days=1) if r["slot"] == "bought_together"]
+    assert row == {"version": version.pk, "slot": "bought_together", "impressions": 2, "clicks": 1, "ctr": 0.5,
+                   "orders": 1, "revenue": float(order.lines.get().line_price_incl_tax)}
+    client = Client()
+    client.force_login(make_staff("m@example.com", group=MARKETING))
+    page = client.get("/dashboard/recommender/slots/?days=7").content.decode()
+    assert "bought_together" in page and "slot-chart" in page and "50 %" in page
