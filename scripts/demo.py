@@ -209,10 +209,17 @@ def main(argv: list[str] | None = None) -> int:
         # migrate and seed share our process group: a Ctrl-C reaches them and ends setup.
         for label, step in [
             ("Migrating the database (a few minutes the first time)…", ["migrate", "--noinput", "-v", "0"]),
-            *([] if args.no_seed else [(
-                f"Seeding the demo store (seed {args.seed}; nothing to do if it is already seeded)…",
-                ["shop_seed_demo", "--seed", str(args.seed)],
-            )]),
+            *([] if args.no_seed else [
+                (f"Seeding the demo store (seed {args.seed}; nothing to do if it is already seeded)…",
+                 ["shop_seed_demo", "--seed", str(args.seed)]),
+                # What the worker, beat and consumer would do over the next hours, done now so
+                # that profiles, scores and recommendations are there from the first page.
+                ("Storing the seeded behaviour (tracked events)…", ["tracking_consume", "--until-idle", "-v", "0"]),
+                ("Building customer profiles…", ["ecrm_rebuild_profiles", "-v", "0"]),
+                ("Scoring customers (RFM, lifetime value)…", ["ecrm_refresh_scores", "-v", "0"]),
+                ("Training the recommender (first start only)…",
+                 ["recommender_train", "--if-none-serving", "-v", "0"]),
+            ]),
         ]:
             say(label)
             started = time.monotonic()

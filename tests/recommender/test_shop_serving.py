@@ -346,3 +346,10 @@ def test_slot_report_counts_impressions_clicks_and_attributed_revenue(shop, make
     client.force_login(make_staff("m@example.com", group=MARKETING))
     page = client.get("/dashboard/recommender/slots/?days=7").content.decode()
     assert "bought_together" in page and "slot-chart" in page and "50 %" in page
+
+
+def test_train_if_none_serving_trains_once(shop, capsys):
+    call_command("recommender_train", "--if-none-serving", verbosity=1)
+    call_command("recommender_train", "--if-none-serving", verbosity=1)
+    assert ModelVersion.objects.count() == 1
+    assert "already serving; nothing to do" in capsys.readouterr().out

@@ -9,7 +9,15 @@ from recommender.training import train_version
 class Command(BaseCommand):
     help = "Train the recommender on the store's events and orders, then serve the new version."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--if-none-serving", action="store_true",
+                            help="do nothing when a version is already serving (first start of a demo)")
+
     def handle(self, *args, **options):
+        if options["if_none_serving"] and ModelVersion.objects.filter(status=ModelVersion.SERVING).exists():
+            if options["verbosity"]:
+                self.stdout.write("A version is already serving; nothing to do.")
+            return
         def progress(message):
             if options["verbosity"]:
                 self.stderr.write(message)
