@@ -49,3 +49,10 @@ def tags_set(*, profile: Profile, staff, tags: list[str]) -> None:
         segments_refresh(profile_ids={profile.pk})
         detail = ", ".join([*(f"+{t}" for t in added), *(f"-{t}" for t in removed)])
         access_record(profile=profile, staff=staff, action=ProfileAccess.TAG, detail=detail)
+
+
+def bulk_access_record(*, profiles, staff, action: str, detail: str) -> None:
+    """One audit entry per profile seen in bulk (a segment's members exported or listed)."""
+    ProfileAccess.objects.bulk_create(
+        [ProfileAccess(profile=profile, person_key=profile.person_key, staff=staff, action=action,
+                       detail=detail[:200]) for profile in profiles], batch_size=2000)

@@ -16,7 +16,7 @@ from ecrm.api.serializers import (
     SegmentSerializer, TimelineEntrySerializer,
 )
 from ecrm.consents import consent_record
-from ecrm.desk import access_record
+from ecrm.desk import access_record, bulk_access_record
 from ecrm.models import Profile, ProfileAccess, Segment, SegmentMembership
 from ecrm.selectors import customer_search
 from ecrm.timeline import customer_timeline
@@ -103,6 +103,12 @@ class SegmentMembers(_Staff, generics.ListAPIView):
     serializer_class = MemberSerializer
 
     def get_queryset(self):
-        segment = get_object_or_404(Segment, pk=self.kwargs["pk"])
-        return SegmentMembership.objects.filter(segment=segment, left_at=None).select_related(
+        self.segment = get_object_or_404(Segment, pk=self.kwargs["pk"])
+        return SegmentMembership.objects.filter(segment=self.segment, left_at=None).select_related(
             "profile").order_by("joined_at", "pk")
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        bulk_access_record(profiles=[m.profile for m in page or []], staff=self.request.user,
+                           action=ProfileAccess.VIEW, detail=f"api: segment {self.segment.name} members")
+        return page

@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import CreateView, DetailView, FormView, ListView, UpdateView
 
-from ecrm.models import Profile, Segment, SegmentMembership
+from ecrm.desk import bulk_access_record
+from ecrm.models import Profile, ProfileAccess, Segment, SegmentMembership
 from ecrm.segment_rules import RuleError, validate
 from ecrm.segments import segment_count, segment_refresh, static_members_set
 from tracking.dashboard.views import StaffPermission
@@ -132,18 +133,25 @@ class SegmentExportView(StaffPermission, View):
         rows = SegmentMembership.objects.filter(segment=segment, left_at=None).select_related(
             "profile").order_by("joined_at").iterator(chunk_size=2000)
 
+        staff = request.user
+
         def lines():
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(["email", "first_name", "last_name", "person_key", "joined_at"])
+            exported = []
             for membership in rows:
                 p = membership.profile
                 writer.writerow([p.email, p.first_name, p.last_name, p.person_key, membership.joined_at.isoformat()])
+                exported.append(p)
                 yield buffer.getvalue()
                 buffer.seek(0)
                 buffer.truncate()
             if buffer.getvalue():
                 yield buffer.getvalue()
+            # Every exported customer's audit log says so (written once the file is complete).
+            bulk_access_record(profiles=exported, staff=staff, action=ProfileAccess.EXPORT,
+                               detail=f"segment export: {segment.name}")
 
         response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="segment-{segment.pk}-members.csv"'

@@ -79,6 +79,7 @@ def test_profile_search_timeline_and_consents(make_staff, kim):
 def test_segment_members_are_paginated(make_staff, kim):
     page = _api(make_staff, MARKETING).get(f"/api/ecrm/segments/{Segment.objects.get().pk}/members/").json()
     assert page["count"] == 1 and page["results"][0]["profile"]["email"] == "kim@example.com"
+    assert ProfileAccess.objects.filter(person_key="77", detail="api: segment Regulars members").exists()
 
 
 def test_openapi_schema_is_served():

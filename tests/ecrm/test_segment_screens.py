@@ -51,6 +51,10 @@ def test_saving_computes_members_and_export_lists_them(make_staff, customers):
     lines = export.strip().splitlines()
     assert lines[0] == "email,first_name,last_name,person_key,joined_at"
     assert sorted(line.split(",")[0] for line in lines[1:]) == ["P2@Example.com", "P3@Example.com"]
+    from ecrm.models import ProfileAccess
+
+    audited = ProfileAccess.objects.filter(action="export", detail="segment export: Loyal")
+    assert sorted(audited.values_list("person_key", flat=True)) == ["email:p2@example.com", "email:p3@example.com"]
 
 
 @pytest.mark.parametrize(("rules", "message"), [
