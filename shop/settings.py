@@ -341,6 +341,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
             {"label": _("Funnel"), "url_name": "ecrm-dashboard:funnel-report",
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
+            {"label": _("Product conversion"), "url_name": "ecrm-dashboard:product-report",
+             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
             {"label": _("Lifetime value"), "url_name": "ecrm-dashboard:clv-report",
              "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
             {"label": _("Likely duplicates"), "url_name": "ecrm-dashboard:duplicates",

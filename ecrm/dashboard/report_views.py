@@ -11,6 +11,7 @@ from django.views.generic import TemplateView
 
 from ecrm.funnels import DEFAULT_STEPS, FunnelError, SessionTrace, funnel, parse_steps, step_label
 from ecrm.models import Profile, ScoreFit
+from ecrm.product_conversion import product_conversion
 from ecrm.rfm import GROUPS
 from tracking.dashboard.views import StaffPermission
 
@@ -164,3 +165,35 @@ class FunnelReportView(StaffPermission, TemplateView):
                                  "" if row["from_previous"] is None else f"{row['from_previous']:.4f}",
                                  "" if row["from_first"] is None else f"{row['from_first']:.4f}", row["drop_off"]])
         return response
+
+
+class ProductConversionReportView(StaffPermission, TemplateView):
+    permission_required = "ecrm.view_customer_reports"
+    template_name = "ecrm/dashboard/product_report.html"
+
+    def get(self, request, *args, **kwargs):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        days = request.GET.get("days", "30")
+        days = int(days) if days.isdigit() and 1 <= int(days) <= MAX_DAYS else 30
+        until = timezone.now()
+        products, categories = product_conversion(until - timedelta(days=days), until)
+        if request.GET.get("format") == "csv":
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="product-conversion.csv"'
+            writer = csv.writer(response)
+            writer.writerow(["product_id", "title", "category", "viewing_sessions", "adding_sessions", "orders",
+                             "view_to_basket", "basket_to_purchase", "view_to_purchase"])
+            for r in products:
+                writer.writerow([r["product_id"], r["title"], r["category"], r["views"], r["adds"], r["orders"],
+                                 *("" if r[k] is None else f"{r[k]:.4f}"
+                                   for k in ("view_to_basket", "basket_to_purchase", "view_to_purchase"))])
+            return response
+        top = categories[:12]
+        chart = {"labels": [c["category"] for c in top],
+                 "view_to_basket": [round(100 * (c["view_to_basket"] or 0), 1) for c in top],
+                 "view_to_purchase": [round(100 * (c["view_to_purchase"] or 0), 1) for c in top]}
+        return self.render_to_response(self.get_context_data(
+            products=products[:100], categories=categories, days=days, chart=chart))

@@ -17,6 +17,7 @@ urlpatterns = [
     path("reports/rfm/", report_views.RfmReportView.as_view(), name="rfm-report"),
     path("reports/lifetime-value/", report_views.LifetimeValueReportView.as_view(), name="clv-report"),
     path("reports/funnel/", report_views.FunnelReportView.as_view(), name="funnel-report"),
+    path("reports/products/", report_views.ProductConversionReportView.as_view(), name="product-report"),
     path("segments/", segment_views.SegmentListView.as_view(), name="segments"),
     path("segments/new/", segment_views.SegmentCreateView.as_view(), name="segment-create"),
     path("segments/count/", segment_views.SegmentCountView.as_view(), name="segment-count"),

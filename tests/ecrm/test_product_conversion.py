@@ -1,0 +1,45 @@
+"""View → basket → purchase conversion per product and category, by hand."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from ecrm.product_conversion import product_conversion
+from shop.roles import MARKETING, SUPPORT
+from tracking.models import Event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_conversion_by_product_and_category(product_in_stock, countries, make_staff):
+    from oscar.test.factories import create_basket, create_order
+
+    now = timezone.now()
+    pid = str(product_in_stock.pk)
+    n = 0
+    for session, names in (("s1", ["Product Viewed", "Product Viewed", "Product Added"]), ("s2", ["Product Viewed"]),
+                           ("s3", ["Product Viewed"]), ("s4", ["Product Viewed", "Product Added"])):
+        for name in names:
+            n += 1
+            Event.objects.create(message_id=f"e{n}", type="track", event=name, anonymous_id=session, session_id=session,
+                                 timestamp=now, received_at=now, source="server", properties={"product_id": pid})
+    basket = create_basket(empty=True)
+    basket.add_product(product_in_stock)
+    create_order(basket=basket)
+    products, categories = product_conversion(now - timedelta(days=1), now + timedelta(minutes=1))
+    (row,) = products
+    assert (row["views"], row["adds"], row["orders"]) == (4, 2, 1)  # sessions viewing, sessions adding, orders
+    assert (row["view_to_basket"], row["basket_to_purchase"], row["view_to_purchase"]) == (0.5, 0.5, 0.25)
+    assert categories[0]["category"] == "Cookware" and categories[0]["views"] == 4
+
+    client = Client()
+    client.force_login(make_staff("m@example.com", group=MARKETING))
+    page = client.get("/dashboard/customers/support-desk/reports/products/").content.decode()
+    assert "Cast Iron Skillet 26cm" in page and "product-chart" in page and "50 %" in page
+    csv = client.get("/dashboard/customers/support-desk/reports/products/?format=csv").content.decode()
+    assert f"{pid},Cast Iron Skillet 26cm,Cookware,4,2,1,0.5000,0.5000,0.2500" in csv
+    support = Client()
+    support.force_login(make_staff("s@example.com", group=SUPPORT))
+    assert support.get("/dashboard/customers/support-desk/reports/products/").status_code == 403
