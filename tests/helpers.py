@@ -29,3 +29,19 @@ def wait_for(predicate, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.25)
     return False
+
+
+def place_order(*products, quantity: int = 1, placed_at=None, **order_kwargs):
+    """An Oscar order of ``products`` (``quantity`` each), placed through Oscar's own
+    OrderCreator by ``oscar.test.factories.create_order`` (so ``order_placed`` is sent),
+    and dated ``placed_at`` when given. ``order_kwargs``: user, guest_email, number, ..."""
+    from oscar.test.factories import create_basket, create_order
+
+    basket = create_basket(empty=True)
+    for product in products:
+        basket.add_product(product, quantity=quantity)
+    order = create_order(basket=basket, **order_kwargs)
+    if placed_at is not None:
+        order.date_placed = placed_at
+        order.save()
+    return order

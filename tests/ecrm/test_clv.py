@@ -17,7 +17,7 @@ import pytest
 from ecrm.clv import bgnbd, diagnostics, gamma_gamma
 from ecrm.clv.cli import main
 from ecrm.clv.summary import aggregate, read_transactions, summarise
-from ecrm.clv.value import PREDICTION_COLUMNS, customer_lifetime_value, fit_models, predictions
+from ecrm.clv.value import PREDICTION_COLUMNS, customer_lifetime_value, fit_models
 
 ROOT = Path(__file__).resolve().parents[2]
 CDNOW = Path(__file__).parent / "data" / "cdnow_sample.csv"

@@ -14,6 +14,7 @@ from ecrm.models import Profile, ProfileMerge, Segment, SegmentMembership
 from ecrm.segments import segment_refresh
 from ecrm.services import profiles_refresh
 from shop.roles import MARKETING, SUPPORT
+from tests.helpers import place_order
 from tracking.models import Event, IdentityLink
 
 pytestmark = pytest.mark.django_db
@@ -42,15 +43,11 @@ def test_pairs_are_suggested_with_reasons(db):
 
 
 def test_merge_keeps_every_record(countries, product_in_stock, make_staff, stream_name):
-    from oscar.test.factories import create_basket, create_order
-
     User = get_user_model()
     ann = User.objects.create_user("ann", "ann@example.com", "pw", first_name="Ann")
     ann2 = User.objects.create_user("ann2", "ann.work@example.com", "pw", first_name="Ann")
     for user in (ann, ann2):
-        basket = create_basket(empty=True)
-        basket.add_product(product_in_stock)
-        create_order(user=user, basket=basket)
+        place_order(product_in_stock, user=user)
     for number, (user, visitor) in enumerate(((ann, "laptop"), (ann2, "phone"))):
         Event.objects.create(message_id=f"v-{number}", type="track", event="Product Viewed", anonymous_id=visitor,
                              timestamp=NOW - timedelta(days=number), received_at=NOW, source="browser",

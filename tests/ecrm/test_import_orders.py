@@ -15,7 +15,7 @@ from oscar.core.loading import get_model
 from ecrm.importer import StoreRules, parse_text
 from ecrm.models import Profile
 from tests.conftest import ROOT
-from tests.helpers import subprocess_env
+from tests.helpers import place_order, subprocess_env
 
 Order, Line, OrderNote = (get_model("order", name) for name in ("Order", "Line", "OrderNote"))
 LONDON = ZoneInfo("Europe/London")
@@ -220,11 +220,7 @@ def test_from_the_shell_a_bad_file_exits_2_with_one_line(tmp_path):
 def test_a_number_taken_by_an_order_placed_in_the_store_is_refused_not_skipped(
     tmp_path, countries, product_in_stock
 ):
-    from oscar.test.factories import create_basket, create_order
-
-    basket = create_basket(empty=True)
-    basket.add_product(product_in_stock)
-    store_order = create_order(number="A-1002", guest_email="someone@example.com", basket=basket)
+    store_order = place_order(product_in_stock, number="A-1002", guest_email="someone@example.com")
     out, err, status = _import(_csv(tmp_path, GOOD))
     assert status == 1
     assert err.splitlines()[0] == "line 4: order number A-1002 belongs to an order placed in this store; not imported"

@@ -23,6 +23,7 @@ from ecrm.privacy import PrivacyError, customer_erase, customer_export, person_k
 from ecrm.segments import static_members_set
 from ecrm.services import profiles_refresh
 from shop.roles import MARKETING, SUPPORT
+from tests.helpers import place_order
 from tracking.graph import guest_person, link_identities
 from tracking.models import Event, IdentityLink, QuarantinedEvent, Session
 
@@ -44,13 +45,9 @@ def _address(model, **extra):
 
 
 def _order(product, **kwargs):
-    from oscar.test.factories import create_basket, create_order
-
-    basket = create_basket(empty=True)
-    basket.add_product(product)
     shipping = _address(get_model("order", "ShippingAddress"), phone_number=PHONE, notes="Ring Ada twice")
-    return create_order(basket=basket, shipping_address=shipping,
-                        billing_address=_address(get_model("order", "BillingAddress")), **kwargs)
+    return place_order(product, shipping_address=shipping,
+                       billing_address=_address(get_model("order", "BillingAddress")), **kwargs)
 
 
 def _event(n, **fields):

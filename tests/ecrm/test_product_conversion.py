@@ -8,14 +8,13 @@ from django.utils import timezone
 
 from ecrm.product_conversion import product_conversion
 from shop.roles import MARKETING, SUPPORT
+from tests.helpers import place_order
 from tracking.models import Event
 
 pytestmark = pytest.mark.django_db
 
 
 def test_conversion_by_product_and_category(product_in_stock, countries, make_staff):
-    from oscar.test.factories import create_basket, create_order
-
     now = timezone.now()
     pid = str(product_in_stock.pk)
     n = 0
@@ -25,9 +24,7 @@ def test_conversion_by_product_and_category(product_in_stock, countries, make_st
             n += 1
             Event.objects.create(message_id=f"e{n}", type="track", event=name, anonymous_id=session, session_id=session,
                                  timestamp=now, received_at=now, source="server", properties={"product_id": pid})
-    basket = create_basket(empty=True)
-    basket.add_product(product_in_stock)
-    create_order(basket=basket)
+    place_order(product_in_stock)
     products, categories = product_conversion(now - timedelta(days=1), now + timedelta(minutes=1))
     (row,) = products
     assert (row["views"], row["adds"], row["orders"]) == (4, 2, 1)  # sessions viewing, sessions adding, orders

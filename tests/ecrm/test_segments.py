@@ -10,6 +10,7 @@ from ecrm.consents import consent_record
 from ecrm.models import Profile, Segment, SegmentMembership
 from ecrm.segment_rules import RuleError, validate
 from ecrm.segments import segment_count, segment_matches, segment_refresh
+from tests.helpers import place_order
 from tracking.models import Event, IdentityLink
 
 pytestmark = pytest.mark.django_db
@@ -29,13 +30,7 @@ def _views(person, category, days_ago, times, *, anonymous=""):
 
 
 def _order(user, days_ago, countries, product):
-    from oscar.test.factories import create_basket, create_order
-
-    basket = create_basket(empty=True)
-    basket.add_product(product)
-    order = create_order(user=user, basket=basket)
-    order.date_placed = NOW - timedelta(days=days_ago)
-    order.save()
+    place_order(product, user=user, placed_at=NOW - timedelta(days=days_ago))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from django.test import Client
 from ecrm.models import Profile
 from ecrm.selectors import customer_search
 from shop.roles import MARKETING, SUPPORT
+from tests.helpers import place_order
 from tracking.models import Event, IdentityLink, Session
 
 pytestmark = pytest.mark.django_db
@@ -45,11 +46,7 @@ def test_each_kind_of_identifier_finds_her(ada, others, query):
 
 
 def test_an_order_number_finds_its_customer(ada, others, countries, product_in_stock):
-    from oscar.test.factories import create_basket, create_order
-
-    basket = create_basket(empty=True)
-    basket.add_product(product_in_stock)
-    order = create_order(user=ada.user, basket=basket)
+    order = place_order(product_in_stock, user=ada.user)
     assert [p.pk for p in customer_search(str(order.number))] == [ada.pk]
 
 
@@ -129,11 +126,7 @@ def test_baskets_messages_and_in_store_searches_on_the_card(make_staff, ada, pro
 
 
 def test_an_orders_page_links_to_its_customers_card(make_staff, ada, countries, product_in_stock):
-    from oscar.test.factories import create_basket, create_order
-
-    basket = create_basket(empty=True)
-    basket.add_product(product_in_stock)
-    order = create_order(user=ada.user, basket=basket)
+    order = place_order(product_in_stock, user=ada.user)
     client = Client()
     client.force_login(make_staff("support@example.com", group=SUPPORT))
     page = client.get(f"/dashboard/orders/{order.number}/").content.decode()

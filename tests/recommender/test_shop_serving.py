@@ -14,6 +14,7 @@ from django.utils import timezone
 from recommender.models import ModelVersion
 from recommender.serving import recommendations_for
 from recommender.training import train_version
+from tests.helpers import place_order
 from tracking.models import Event, IdentityLink
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,7 @@ def shop(countries):
     """Tea drinkers who rebuy tea and browse cups; a sold-out product; a hidden one."""
     from oscar.apps.catalogue.categories import create_from_breadcrumbs
     from oscar.core.loading import get_model
-    from oscar.test.factories import create_basket, create_order, create_product
+    from oscar.test.factories import create_product
 
     ProductCategory = get_model("catalogue", "ProductCategory")
     tea_category, cups_category = create_from_breadcrumbs("Kitchen > Tea"), create_from_breadcrumbs("Kitchen > Cups")
@@ -55,13 +56,8 @@ def shop(countries):
     users = [get_user_model().objects.create_user(f"u{i}", f"u{i}@example.com", "pw") for i in range(12)]
     for i, user in enumerate(users):
         for days in (60, 30, 5):
-            basket = create_basket(empty=True)
-            basket.add_product(products["tea"])
-            if i % 2:
-                basket.add_product(products["cup"])
-            order = create_order(user=user, basket=basket)
-            order.date_placed = NOW - timedelta(days=days + i)
-            order.save()
+            bought = (products["tea"], products["cup"]) if i % 2 else (products["tea"],)
+            place_order(*bought, user=user, placed_at=NOW - timedelta(days=days + i))
         for j, item in enumerate(("mug", "teapot", "saucer", "green-tea")):
             Event.objects.create(message_id=f"v-{i}-{j}", type="track", event="Product Viewed", user_id=str(user.pk),
                                  timestamp=NOW - timedelta(days=3, minutes=j), received_at=NOW, source="browser",
@@ -229,18 +225,14 @@ def test_the_training_task_runs_on_a_real_worker(shop, worker):
 @pytest.fixture
 def loyal_customers(countries):
     """Each customer keeps rebuying their own favourite: personal models beat popularity."""
-    from oscar.test.factories import create_basket, create_order, create_product
+    from oscar.test.factories import create_product
 
     products = [create_product(title=f"p{i}", upc=f"P{i}", price=Decimal("3.00"), num_in_stock=500)
                 for i in range(4)]
     for i in range(12):
         user = get_user_model().objects.create_user(f"loyal{i}", f"loyal{i}@example.com", "pw")
         for days in (40, 20, 2):
-            basket = create_basket(empty=True)
-            basket.add_product(products[i % 4])
-            order = create_order(user=user, basket=basket)
-            order.date_placed = NOW - timedelta(days=days)
-            order.save()
+            place_order(products[i % 4], user=user, placed_at=NOW - timedelta(days=days))
     return products
 
 
@@ -318,7 +310,6 @@ def test_the_rest_endpoint_answers_for_whoever_asks(shop, client):
 def test_slot_report_counts_impressions_clicks_and_attributed_revenue(shop, make_staff):
     from django.template import Context, Template
     from django.test import RequestFactory
-    from oscar.test.factories import create_basket, create_order
 
     from recommender.attribution import slot_report
     from shop.roles import MARKETING
@@ -336,9 +327,7 @@ def test_slot_report_counts_impressions_clicks_and_attributed_revenue(shop, make
                          timestamp=NOW, received_at=NOW, source="browser", properties={"token": token})
     Event.objects.create(message_id="click-forged", type="track", event="Product Clicked", user_id="x",
                          timestamp=NOW, received_at=NOW, source="browser", properties={"token": "forged"})
-    basket = create_basket(empty=True)
-    basket.add_product(products["cup"], quantity=2)
-    order = create_order(user=users[1], basket=basket)
+    order = place_order(products["cup"], quantity=2, user=users[1])
     (row,) = [r for r in slot_report(days=1) if r["slot"] == "bought_together"]
     assert row == {"version": version.pk, "slot": "bought_together", "impressions": 2, "clicks": 1, "ctr": 0.5,
                    "orders": 1, "revenue": float(order.lines.get().line_price_incl_tax)}

@@ -6,7 +6,7 @@ import pytest
 
 from tests.tracking.conftest import basic_auth
 from tracking.models import WriteKey
-from tracking.stream import backlog, client
+from tracking.stream import backlog
 
 pytestmark = pytest.mark.django_db
 
