@@ -50,19 +50,15 @@ def store_purchases():
     from oscar.core.loading import get_model
 
     from ecrm.clv import aggregate
-    from ecrm.services import guest_person_owner
+    from ecrm.services import owners_of
     from tracking.graph import guest_person
-    from tracking.models import IdentityLink
 
     Order = get_model("order", "Order")
-    claimed = dict(IdentityLink.objects.filter(kind=IdentityLink.EMAIL).values_list("identifier", "user_id"))
-    aliases = dict(IdentityLink.objects.filter(kind=IdentityLink.ALIAS).values_list("identifier", "user_id"))
-    rows = []
-    for user_id, email, placed, total in Order.objects.exclude(status__in=NOT_PURCHASES).values_list(
-            "user_id", "guest_email", "date_placed", "total_incl_tax").iterator(chunk_size=5000):
-        person = str(user_id) if user_id else guest_person_owner(guest_person(email or ""), claimed)
-        rows.append((aliases.get(person, person), localdate(placed), float(total)))
-    return aggregate(rows)
+    rows = [(str(user_id) if user_id else guest_person(email or ""), localdate(placed), float(total))
+            for user_id, email, placed, total in Order.objects.exclude(status__in=NOT_PURCHASES).values_list(
+                "user_id", "guest_email", "date_placed", "total_incl_tax").iterator(chunk_size=5000)]
+    owner = owners_of({person for person, _day, _total in rows})
+    return aggregate((owner[person], day, total) for person, day, total in rows)
 
 
 def clv_refresh(*, today=None) -> ScoreFit:

@@ -49,21 +49,28 @@ def persons_of(events: list[Event]) -> set[str]:
     return _owners(persons)
 
 
-def _owners(persons: set[str]) -> set[str]:
-    """Who these person keys are now: a guest whose e-mail a registered customer has since
+def owners_of(persons: set[str]) -> dict[str, str]:
+    """Who each person key is now: a guest whose e-mail a registered customer has since
     identified with is that customer; an id aliased to another (Segment's ``alias``, or two
     profiles merged by staff) is the other. Followed a few steps, for chains of merges."""
+    owner = {person: person for person in persons}
+    current = set(persons)
     for _step in range(5):
-        emails = {p.removeprefix(GUEST_PREFIX) for p in persons if p.startswith(GUEST_PREFIX)}
+        emails = {p.removeprefix(GUEST_PREFIX) for p in current if p.startswith(GUEST_PREFIX)}
         claimed = dict(IdentityLink.objects.filter(kind=IdentityLink.EMAIL, identifier__in=emails)
                        .values_list("identifier", "user_id"))
-        aliased = dict(IdentityLink.objects.filter(kind=IdentityLink.ALIAS, identifier__in=persons)
+        aliased = dict(IdentityLink.objects.filter(kind=IdentityLink.ALIAS, identifier__in=current)
                        .values_list("identifier", "user_id"))
-        owners = {aliased.get(p) or guest_person_owner(p, claimed) for p in persons}
-        if owners == persons:
-            return owners
-        persons = owners
-    return persons
+        step = {p: aliased.get(p) or guest_person_owner(p, claimed) for p in current}
+        if all(p == q for p, q in step.items()):
+            break
+        owner = {person: step.get(now, now) for person, now in owner.items()}
+        current = set(owner.values())
+    return owner
+
+
+def _owners(persons: set[str]) -> set[str]:
+    return set(owners_of(persons).values())
 
 
 def guest_person_owner(person: str, claimed: dict[str, str]) -> str:

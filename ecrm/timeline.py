@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ecrm.card import customer_messages
 from ecrm.models import Profile, ProfileAccess
 from tracking.graph import events_of_user
 
@@ -41,8 +42,6 @@ def customer_timeline(profile: Profile, *, limit: int = 200) -> list[Entry]:
     entries += [Entry(c.recorded_at, "consent",
                       f"{'Gave' if c.granted else 'Withdrew'} {c.get_channel_display()} consent ({c.topic})",
                       f"via {c.source}") for c in profile.consents.all()[:limit]]
-    from ecrm.card import customer_messages
-
     entries += [Entry(m.date_sent, "message", f"E-mail: {m.subject}", m.email or profile.email)
                 for m in customer_messages(profile, limit=limit)]
     return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]

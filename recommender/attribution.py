@@ -14,8 +14,9 @@ from oscar.core.loading import get_model
 
 from recommender.defaults import setting
 from recommender.publish import client
+from recommender.store_data import event_person, person_of_visitor
 from recommender.tokens import read_token
-from tracking.models import Event, IdentityLink
+from tracking.models import Event
 
 OrderLine = get_model("order", "Line")
 ATTRIBUTION_DAYS = 7
@@ -50,7 +51,7 @@ def slot_report(*, days: int = 30, today: date | None = None) -> list[dict]:
                 rows[(int(version), slot)]["impressions"] += int(count)
     except redis.RedisError:
         pass
-    people = dict(IdentityLink.objects.filter(kind=IdentityLink.ANONYMOUS).values_list("identifier", "user_id"))
+    people, aliases = person_of_visitor()
     clicks = defaultdict(list)  # (person, product) -> [(time, version, slot)]
     start = timezone.make_aware(timezone.datetime.combine(since, timezone.datetime.min.time()))
     for user_id, anonymous_id, when, properties in Event.objects.filter(
@@ -60,7 +61,7 @@ def slot_report(*, days: int = 30, today: date | None = None) -> list[dict]:
         if token is None:
             continue  # not one of ours (or forged)
         rows[(token["version"], token["slot"])]["clicks"] += 1
-        person = user_id or people.get(anonymous_id, f"anon:{anonymous_id}")
+        person = event_person(user_id, anonymous_id, people, aliases)
         clicks[(person, token["product_id"])].append((when, token["version"], token["slot"]))
     window = timedelta(days=ATTRIBUTION_DAYS)
     for user_id, number, placed, product_id, total in OrderLine.objects.filter(

@@ -29,6 +29,13 @@ def person_of_visitor() -> tuple[dict[str, str], dict[str, str]]:
     return {visitor: aliases.get(person, person) for visitor, person in people.items()}, aliases
 
 
+def event_person(user_id: str, anonymous_id: str, people: dict, aliases: dict) -> str:
+    """The person an event belongs to, with the maps from ``person_of_visitor``."""
+    if user_id:
+        return aliases.get(user_id, user_id)
+    return people.get(anonymous_id, f"anon:{anonymous_id}")
+
+
 def store_interactions(config: dict | None = None) -> Interactions:
     config = config or load_config()
     people, aliases = person_of_visitor()
@@ -49,8 +56,7 @@ def store_interactions(config: dict | None = None) -> Interactions:
     for user_id, anonymous_id, when, event, product_id in rows:
         if not product_id:
             continue
-        person = aliases.get(user_id, user_id) if user_id else people.get(anonymous_id, f"anon:{anonymous_id}")
-        add(person, str(product_id), when, BROWSING[event])
+        add(event_person(user_id, anonymous_id, people, aliases), str(product_id), when, BROWSING[event])
     lines = OrderLine.objects.filter(product__isnull=False).exclude(order__status__in=NOT_PURCHASES).values_list(
         "order__user_id", "order__guest_email", "order__date_placed", "product_id", "quantity").iterator(chunk_size=5000)
     for user_id, guest_email, placed, product_id, _quantity in lines:

@@ -328,25 +328,32 @@ OSCAR_ORDER_STATUS_PIPELINE = {
 OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
 OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PIPELINE}
 
+
+
+def _staff_with(permission: str):
+    """A menu entry's access rule: staff holding ``permission`` (what its views require)."""
+    return lambda user, *args: user.is_staff and user.has_perm(permission)
+
+
 OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
     {
         "label": _("Customer care"),
         "icon": "fas fa-headset",
         "children": [
             {"label": _("Support desk"), "url_name": "ecrm-dashboard:customer-search",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_profile")},
+             "access_fn": _staff_with("ecrm.view_profile")},
             {"label": _("Segments"), "url_name": "ecrm-dashboard:segments",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_segment")},
+             "access_fn": _staff_with("ecrm.view_segment")},
             {"label": _("RFM"), "url_name": "ecrm-dashboard:rfm-report",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Funnel"), "url_name": "ecrm-dashboard:funnel-report",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Product conversion"), "url_name": "ecrm-dashboard:product-report",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Lifetime value"), "url_name": "ecrm-dashboard:clv-report",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.view_customer_reports")},
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Likely duplicates"), "url_name": "ecrm-dashboard:duplicates",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("ecrm.merge_profile")},
+             "access_fn": _staff_with("ecrm.merge_profile")},
         ],
     },
     {
@@ -359,19 +366,18 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
         "label": _("Recommender"),
         "icon": "fas fa-magic",
         "url_name": "recommender-dashboard:versions",
-        "access_fn": lambda user, *args: user.is_staff and user.has_perm("recommender.view_modelversion"),
+        "access_fn": _staff_with("recommender.view_modelversion"),
     },
     {
         "label": _("Tracking"),
         "icon": "fas fa-satellite-dish",
         "children": [
             {"label": _("Write keys"), "url_name": "tracking-dashboard:write-keys",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("tracking.view_writekey")},
+             "access_fn": _staff_with("tracking.view_writekey")},
             {"label": _("Live events"), "url_name": "tracking-dashboard:events",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm("tracking.view_event")},
+             "access_fn": _staff_with("tracking.view_event")},
             {"label": _("Quarantine"), "url_name": "tracking-dashboard:quarantine",
-             "access_fn": lambda user, *args: user.is_staff and user.has_perm(
-                 "tracking.view_quarantinedevent")},
+             "access_fn": _staff_with("tracking.view_quarantinedevent")},
         ],
     },
 ]

@@ -97,6 +97,12 @@ SPLITS = {"": "nothing", "medium": "medium", "source": "source", "campaign": "ca
 MAX_DAYS = 180
 
 
+def _days(request, default: int = 30) -> int:
+    """The report's period from ``?days=``: 1 to MAX_DAYS, else the default."""
+    days = request.GET.get("days", "")
+    return int(days) if days.isdigit() and 1 <= int(days) <= MAX_DAYS else default
+
+
 def funnel_traces(steps: list[dict], since, until, split: str) -> list[SessionTrace]:
     """The sessions that started in [since, until), with the steps' events in time order."""
     from tracking.models import Event, Session
@@ -137,8 +143,7 @@ class FunnelReportView(StaffPermission, TemplateView):
                 steps = parse_steps(text)
             except FunnelError as exc:
                 errors.append(str(exc))
-        days = request.GET.get("days", "30")
-        days = int(days) if days.isdigit() and 1 <= int(days) <= MAX_DAYS else 30
+        days = _days(request)
         split = request.GET.get("split", "") if request.GET.get("split", "") in SPLITS else ""
         until = timezone.now()
         result = funnel(funnel_traces(steps, until - timedelta(days=days), until, split), steps) if not errors else {}
@@ -176,8 +181,7 @@ class ProductConversionReportView(StaffPermission, TemplateView):
 
         from django.utils import timezone
 
-        days = request.GET.get("days", "30")
-        days = int(days) if days.isdigit() and 1 <= int(days) <= MAX_DAYS else 30
+        days = _days(request)
         until = timezone.now()
         products, categories = product_conversion(until - timedelta(days=days), until)
         if request.GET.get("format") == "csv":

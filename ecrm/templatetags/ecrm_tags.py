@@ -1,4 +1,5 @@
-"""Links from Oscar's own pages to the eCRM's (an order → its customer's card)."""
+"""Template helpers: links from Oscar's own pages to the eCRM's (an order → its customer's
+card), and percentages for the reports."""
 
 from django import template
 from django.urls import reverse
@@ -18,3 +19,11 @@ def customer_card_url(order) -> str:
         return ""
     profile = Profile.objects.filter(person_key__in=_owners({person})).only("pk").first()
     return reverse("ecrm-dashboard:customer", kwargs={"pk": profile.pk}) if profile else ""
+
+
+@register.filter
+def percent(fraction) -> str:
+    """0.25 -> "25 %"; None (nothing to divide by) -> "—"."""
+    if fraction is None or fraction == "":
+        return "—"
+    return f"{round(float(fraction) / 0.01)} %"
