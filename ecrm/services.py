@@ -199,9 +199,14 @@ def _phone(value) -> str:
 
 def profiles_refresh(*, person_keys: set[str]) -> int:
     """Recompute these people's profiles (created when missing); returns how many."""
+    return len(_refresh(person_keys))
+
+
+def _refresh(person_keys: set[str]) -> set[str]:
+    """``profiles_refresh``; returns the person keys refreshed (owners, after merges)."""
     persons = _owners({key for key in person_keys if key})
     if not persons:
-        return 0
+        return set()
     found = identities_of(persons)
     activities, visits, orders, contacts = _activities(found), _visits(found), _orders(found), _contacts(found)
     now = timezone.now()
@@ -220,7 +225,7 @@ def profiles_refresh(*, person_keys: set[str]) -> int:
     # A guest who has since identified as a registered customer is that customer now.
     claimed = {guest_person(email) for ids in found.values() for email in ids.emails}
     Profile.objects.filter(person_key__in=claimed - persons).delete()
-    return len(profiles)
+    return persons
 
 
 def profiles_refresh_marked(*, batch_size: int = 500) -> int:
@@ -236,10 +241,10 @@ def profiles_refresh_marked(*, batch_size: int = 500) -> int:
                          .order_by("marked_at")[:batch_size].values_list("pk", "person_key"))
             if not marks:
                 return refreshed
-            persons = {key for _pk, key in marks}
-            refreshed += profiles_refresh(person_keys=persons)
+            persons = _refresh({key for _pk, key in marks})
+            refreshed += len(persons)
             ProfileRefresh.objects.filter(pk__in=[pk for pk, _key in marks]).delete()
         # Their segments follow their profiles (outside the marks' transaction: segment
         # rows are locked per segment, and a failure here leaves profiles refreshed).
         segments_refresh(profile_ids=set(Profile.objects.filter(
-            person_key__in=_owners(persons)).values_list("pk", flat=True)))
+            person_key__in=persons).values_list("pk", flat=True)))
