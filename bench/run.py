@@ -19,6 +19,7 @@ BENCHMARKS = {
     "storefront": "bench.storefront",
     "pipeline": "bench.pipeline",
     "recommend": "bench.recommend",
+    "product_page": "bench.product_page",
     "support": "bench.support",
 }
 
