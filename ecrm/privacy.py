@@ -54,6 +54,7 @@ from ecrm.api.serializers import ConsentSerializer, ProfileSerializer
 from ecrm.models import NotADuplicate, Profile, ProfileAccess, ProfileMerge, ProfileRefresh, Segment
 from ecrm.selectors import customer_orders
 from ecrm.services import identities_of
+from tracking.consumer import lock_visitors
 from tracking.models import Event, IdentityLink, QuarantinedEvent, Session
 
 Order = get_model("order", "Order")
@@ -337,6 +338,10 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
     if profile.user and (profile.user.is_staff or profile.user.is_superuser):
         raise PrivacyError("This customer is a member of staff: remove their staff status first.")
     person = person_identities(profile)
+    # Wait for (and then hold off) the tracking consumer storing this person's events: an
+    # event written alongside the erasure would otherwise keep their identity.
+    lock_visitors(person.anonymous | person.users)
+    person = person_identities(profile)  # links stored while we waited count too
     secrets, pseudonym = person.secrets(), f"erased-{uuid.uuid4().hex}"
     key_hash = person_key_hash(profile.person_key)
     counts: Counter = Counter()
