@@ -106,7 +106,7 @@ def clv_refresh(*, today=None) -> ScoreFit:
             break
         except (CLVInputError, FitError, ValueError) as exc:
             diagnostic, days = {"error": str(exc)}, days // 2
-    return ScoreFit.objects.create(observation_end=today, customers=len(rows), parameters=fitted.as_dict(),
+    return ScoreFit.objects.create(observation_end=today, customers=len(rows), parameters={**fitted.as_dict(), "warnings": fitted.warnings()},
                                    diagnostic=_plain(diagnostic))
 
 
