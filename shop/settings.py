@@ -346,6 +346,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("ecrm.view_segment")},
             {"label": _("RFM"), "url_name": "ecrm-dashboard:rfm-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
+            {"label": _("Customers report"), "url_name": "ecrm-dashboard:customers-report",
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Funnel"), "url_name": "ecrm-dashboard:funnel-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Product conversion"), "url_name": "ecrm-dashboard:product-report",

@@ -97,10 +97,27 @@ SPLITS = {"": "nothing", "medium": "medium", "source": "source", "campaign": "ca
 MAX_DAYS = 180
 
 
+class ReportInputError(ValueError):
+    """A report parameter that cannot be used; the text says which and why (shown with a 400)."""
+
+
+def requested_days(request, *, default: int = 30, maximum: int = MAX_DAYS, name: str = "days") -> int:
+    """The report's period from ``?days=`` (or ``name``): the default when absent, else a
+    whole number from 1 to ``maximum``; anything else raises ``ReportInputError``."""
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise ReportInputError(f"{name} must be a whole number from 1 to {maximum} (got “{value[:20]}”)")
+    return int(value)
+
+
 def _days(request, default: int = 30) -> int:
     """The report's period from ``?days=``: 1 to MAX_DAYS, else the default."""
-    days = request.GET.get("days", "")
-    return int(days) if days.isdigit() and 1 <= int(days) <= MAX_DAYS else default
+    try:
+        return requested_days(request, default=default)
+    except ReportInputError:
+        return default
 
 
 def funnel_traces(steps: list[dict], since, until, split: str) -> list[SessionTrace]:
