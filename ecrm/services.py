@@ -19,10 +19,11 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from oscar.core.loading import get_model
 
-from ecrm.attributes import ADD, VIEW, Activity, OrderFact, Visit, device_of, summarise
+from ecrm.attributes import ADD, VIEW, Activity, OrderFact, Visit, summarise
 from ecrm.models import Profile
 from tracking.graph import guest_person
 from tracking.models import Event, IdentityLink, Session
+from tracking.sessions import device_of
 
 Order = get_model("order", "Order")
 OrderLine = get_model("order", "Line")

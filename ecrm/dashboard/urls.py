@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ecrm.dashboard import customer_report_views, duplicate_views, privacy_views, report_views, segment_views, views
+from ecrm.dashboard import customer_report_views, digest_views, duplicate_views, privacy_views, report_views, segment_views, views
 
 app_name = "ecrm-dashboard"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("reports/funnel/", report_views.FunnelReportView.as_view(), name="funnel-report"),
     path("reports/products/", report_views.ProductConversionReportView.as_view(), name="product-report"),
     path("reports/customers/", customer_report_views.CustomersReportView.as_view(), name="customers-report"),
+    path("reports/digest/", digest_views.DigestSettingsView.as_view(), name="digest"),
     path("segments/", segment_views.SegmentListView.as_view(), name="segments"),
     path("segments/new/", segment_views.SegmentCreateView.as_view(), name="segment-create"),
     path("segments/count/", segment_views.SegmentCountView.as_view(), name="segment-count"),
