@@ -120,15 +120,25 @@ def customer_summary(purchases: list[Purchase], since: datetime, until: datetime
     """Orders, revenue, customers and AOV in [since, until); new customers are those whose
     first order ever is in the period; the repeat purchase rate is the share of the
     period's customers who have ordered more than once by its end (earlier orders count)."""
-    in_period = [p for p in purchases if since <= p.placed_at < until]
-    revenue = sum((p.total for p in in_period), Decimal("0"))
-    customers = {p.person for p in in_period}
-    orders_to_date = Counter(p.person for p in purchases if p.placed_at < until and p.person in customers)
-    first = first_orders([p for p in purchases if p.person in customers])
+    orders, revenue = 0, Decimal("0")
+    orders_to_date: Counter = Counter()
+    first: dict[str, datetime] = {}
+    customers = set()
+    for purchase in purchases:  # one pass: this runs over the store's whole history
+        if purchase.placed_at >= until:
+            continue
+        person = purchase.person
+        orders_to_date[person] += 1
+        if person not in first or purchase.placed_at < first[person]:
+            first[person] = purchase.placed_at
+        if purchase.placed_at >= since:
+            orders += 1
+            revenue += purchase.total
+            customers.add(person)
     repeat = sum(1 for person in customers if orders_to_date[person] > 1)
     return {
-        "orders": len(in_period), "revenue": revenue, "customers": len(customers),
-        "average_order_value": revenue / len(in_period) if in_period else None,
+        "orders": orders, "revenue": revenue, "customers": len(customers),
+        "average_order_value": revenue / orders if orders else None,
         "new_customers": sum(1 for person in customers if first[person] >= since),
         "repeat_customers": repeat,
         "repeat_rate": repeat / len(customers) if customers else None,

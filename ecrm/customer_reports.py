@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
+from django.db import connection
+from django.db.models import Count, DateTimeField, DecimalField, ExpressionWrapper, F, Func, Sum, Value
 from django.utils import timezone
 from oscar.core.loading import get_model
 
@@ -25,6 +27,7 @@ Product = get_model("catalogue", "Product")
 # Orders that did not become sales (the store's pipeline ends cancelled ones there).
 NOT_PURCHASES = {"Cancelled"}
 NO_VALUE = "(none)"
+MEMBERSHIPS_WHOLESALE = 2000  # customers; see sales_by_segment
 
 
 def purchases_queryset():
@@ -41,12 +44,18 @@ def store_orders(*, until: datetime | None = None) -> list[Purchase]:
     orders = purchases_queryset()
     if until is not None:
         orders = orders.filter(date_placed__lt=until)
+    tz = timezone.get_current_timezone()
+    local = connection.vendor == "postgresql" and isinstance(tz, ZoneInfo)
+    if local:  # PostgreSQL converts to wall-clock time: no tz conversion per row in Python
+        orders = orders.annotate(local=Func(Value(tz.key), F("date_placed"), function="timezone",
+                                            output_field=DateTimeField()))
     rows = [(pk, str(user_id) if user_id else guest_person(email or ""), placed, total)
             for pk, user_id, email, placed, total in orders.values_list(
-                "pk", "user_id", "guest_email", "date_placed", "total_incl_tax").iterator(chunk_size=5000)]
+                "pk", "user_id", "guest_email", "local" if local else "date_placed", "total_incl_tax"
+            ).iterator(chunk_size=5000)]
     owner = owners_of({person for _pk, person, _placed, _total in rows})
-    tz = timezone.get_current_timezone()
-    return [Purchase(pk, owner[person], placed.astimezone(tz), total or Decimal("0"))
+    return [Purchase(pk, owner[person], placed.replace(tzinfo=tz) if local else placed.astimezone(tz),
+                     total or Decimal("0"))
             for pk, person, placed, total in rows]
 
 
@@ -68,10 +77,12 @@ def sales_by_segment(purchases: list[Purchase], since: datetime, until: datetime
             per_person[purchase.person][0] += 1
             per_person[purchase.person][1] += purchase.total
     segments_of = defaultdict(set)
-    for person, name in SegmentMembership.objects.filter(
-            left_at=None, profile__person_key__in=list(per_person)).values_list("profile__person_key",
-                                                                                   "segment__name"):
-        segments_of[person].add(name)
+    memberships = SegmentMembership.objects.filter(left_at=None)
+    if len(per_person) <= MEMBERSHIPS_WHOLESALE:  # else every current membership, in one read
+        memberships = memberships.filter(profile__person_key__in=list(per_person))
+    for person, name in memberships.values_list("profile__person_key", "segment__name").iterator(chunk_size=10000):
+        if person in per_person:
+            segments_of[person].add(name)
     rows: dict[str, dict] = {}
     for person, (orders, revenue) in per_person.items():
         for name in segments_of.get(person) or {"(in no segment)"}:

