@@ -166,7 +166,7 @@ def digests_send(*, now: datetime | None = None) -> int:
                 continue  # sent already, or being sent by another run
             if subscription.frequency not in contents:
                 if purchases is None:
-                    purchases = store_orders(until=_midnight(today))
+                    purchases = store_orders(until=period_ending(subscription.frequency, today).until)
                 contents[subscription.frequency] = digest_content(subscription.frequency, today, purchases)
             try:
                 _send(subscription.user, contents[subscription.frequency])

@@ -89,8 +89,8 @@ def _segments_of_sessions(rows) -> dict[str, list[str]]:
     owner = owners_of({person for person in person_of_session.values() if person})
     profiles = dict(Profile.objects.filter(person_key__in=set(owner.values())).values_list("person_key", "pk"))
     names = defaultdict(list)
-    for profile_id, name in SegmentMembership.objects.filter(left_at=None, profile_id__in=profiles.values()).values_list(
-            "profile_id", "segment__name"):
+    for profile_id, name in SegmentMembership.objects.filter(
+            left_at=None, profile_id__in=profiles.values()).values_list("profile_id", "segment__name"):
         names[profile_id].append(name)
     result = {}
     for key, person in person_of_session.items():

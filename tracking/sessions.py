@@ -84,8 +84,9 @@ def assign(events: list[dict], open_sessions: dict[str, OpenSession],
            *, own_domains: frozenset = frozenset(),
            touched: dict[str, OpenSession] | None = None) -> list[str]:
     """Give each event (dicts with visitor, timestamp, type, event, context, user_id) a session
-    key (the session's device is the first user agent's seen), updating ``open_sessions`` (visitor -> their latest session) in place. Every session
-    an event lands in is added to ``touched``. Events must be in time order per visitor."""
+    key, updating ``open_sessions`` (visitor -> their latest session) in place. Every session
+    an event lands in is added to ``touched``. Events must be in time order per visitor.
+    A session's device is that of the first user agent seen in it."""
     touched = {} if touched is None else touched
     keys = []
     for item in events:
