@@ -117,3 +117,13 @@ def test_the_page_csv_permissions_and_bad_input(shop, make_staff):
     support.force_login(make_staff("s@example.com", group=SUPPORT))
     assert support.get(URL).status_code == 403
     assert Client().get(URL).status_code == 302  # to the login page
+
+
+def test_an_empty_store_gets_the_page_without_figures(make_staff):
+    client = Client()
+    client.force_login(make_staff("m@example.com", group=MARKETING))
+    page = client.get(URL)
+    html = page.content.decode()
+    assert page.status_code == 200 and 'id="pareto-share">—<' in html and 'id="repeat-rate">—<' in html
+    assert "No orders in this period." in html
+    assert client.get(URL, {"format": "csv"}).content.decode().startswith("section,orders,revenue")
