@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from ecrm.dashboard.report_views import ReportInputError, requested_days
+from ecrm.dashboard.report_views import ReportInputError, _days, requested_days
 from ecrm.funnel_data import SPLITS, check_events, funnel_traces
 from ecrm.funnels import DEFAULT_STEPS, FunnelError, funnel, parse_steps, step_label, steps_text
 from ecrm.models import SavedFunnel
@@ -66,7 +66,7 @@ class FunnelReportView(StaffPermission, TemplateView):
             if split not in SPLITS:
                 raise ReportInputError(f"split must be one of: {', '.join(k for k in SPLITS if k)} (or nothing)")
         except (FunnelError, ReportInputError) as exc:
-            return self.page([str(exc)], text=text, saved=saved, status=400)
+            return self.page([str(exc)], text=text, saved=saved, days=_days(request), status=400)
         until = timezone.now()
         result = funnel(funnel_traces(steps, until - timedelta(days=days), until, split), steps)
         if request.GET.get("format") == "csv":
