@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BENCHMARKS = {
+    "customers": "bench.customers",
     "ingest": "bench.ingest",
     "storefront": "bench.storefront",
     "pipeline": "bench.pipeline",

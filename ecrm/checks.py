@@ -20,3 +20,23 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
                       "lower-case letters, digits, - or _ (and not 'all').",
                       hint=f"The default is {DEFAULTS['ECRM_CONSENT_TOPICS']!r}.", id="ecrm.E001")]
     return []
+
+
+@register()
+def check_report_settings(app_configs=None, **kwargs) -> list[Error]:
+    errors = []
+    bands = setting("ECRM_PRICE_BANDS")
+    if not (isinstance(bands, (list, tuple)) and bands and all(
+            isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0 for b in bands)
+            and list(bands) == sorted(set(bands))):
+        errors.append(Error("ECRM_PRICE_BANDS must be a non-empty list of increasing positive prices.",
+                            hint=f"The default is {DEFAULTS['ECRM_PRICE_BANDS']!r}.", id="ecrm.E002"))
+    for name, low, high in (("ECRM_DIGEST_SEND_HOUR", 0, 23), ("ECRM_DIGEST_DEFAULT_WEEKDAY", 0, 6)):
+        value = setting(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            errors.append(Error(f"{name} must be a whole number from {low} to {high}.",
+                                hint=f"The default is {DEFAULTS[name]!r}.", id="ecrm.E003"))
+    site = setting("ECRM_SITE_URL")
+    if not isinstance(site, str) or (site and not site.startswith(("http://", "https://"))):
+        errors.append(Error("ECRM_SITE_URL must be empty or start with http:// or https://.", id="ecrm.E004"))
+    return errors

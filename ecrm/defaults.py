@@ -14,6 +14,14 @@ DEFAULTS = {
     "ECRM_CLV_HORIZON_MONTHS": 12,
     "ECRM_CLV_DISCOUNT_RATE": 0.1,
     "ECRM_CLV_HOLDOUT_DAYS": 90,
+    # The Customers report's price bands: upper bounds (exclusive) of unit prices incl. tax.
+    "ECRM_PRICE_BANDS": [10, 25, 50, 100, 250],
+    # The KPI digest: the local hour from which beat's hourly run sends it, the weekday
+    # of weekly digests offered first (0 = Monday), and the site address its links use
+    # ("" = https:// and the Sites framework's current domain).
+    "ECRM_DIGEST_SEND_HOUR": 7,
+    "ECRM_DIGEST_DEFAULT_WEEKDAY": 0,
+    "ECRM_SITE_URL": "",
 }
 
 

@@ -7,6 +7,7 @@ SQLite file and the embedded Redis under ``var/``.
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F401,F403  Oscar's documented way to take its defaults
 from oscar.defaults import OSCAR_DASHBOARD_NAVIGATION
@@ -204,10 +205,14 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
     "refresh-scores": {"task": "ecrm.tasks.refresh_scores", "schedule": 24 * 3600.0},
     "train-recommender": {"task": "recommender.tasks.train", "schedule": 24 * 3600.0},
+    # Hourly: the KPI digests due (from ECRM_DIGEST_SEND_HOUR, once per recipient and period).
+    "send-kpi-digests": {"task": "ecrm.tasks.send_kpi_digests", "schedule": crontab(minute=5)},
 }
 
 # The recommender's tab on ecrm's customer card (ecrm itself does not depend on it).
 ECRM_CARD_TABS = ["recommender.card.recommendations_tab"]
+# Where the KPI digest's links point.
+ECRM_SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
 # the dashboard's session (which then needs the CSRF token, as Django REST framework checks).
@@ -346,11 +351,15 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("ecrm.view_segment")},
             {"label": _("RFM"), "url_name": "ecrm-dashboard:rfm-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
+            {"label": _("Customers report"), "url_name": "ecrm-dashboard:customers-report",
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Funnel"), "url_name": "ecrm-dashboard:funnel-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Product conversion"), "url_name": "ecrm-dashboard:product-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Lifetime value"), "url_name": "ecrm-dashboard:clv-report",
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
+            {"label": _("KPI digest"), "url_name": "ecrm-dashboard:digest",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Likely duplicates"), "url_name": "ecrm-dashboard:duplicates",
              "access_fn": _staff_with("ecrm.merge_profile")},
