@@ -204,10 +204,17 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
     "refresh-scores": {"task": "ecrm.tasks.refresh_scores", "schedule": 24 * 3600.0},
     "train-recommender": {"task": "recommender.tasks.train", "schedule": 24 * 3600.0},
+    # Campaigns: queue the outbox messages that are due (new, deferred, retries, recovered).
+    "campaigns-tick": {"task": "campaigns.tasks.tick", "schedule": 15.0},
 }
 
 # The recommender's tab on ecrm's customer card (ecrm itself does not depend on it).
-ECRM_CARD_TABS = ["recommender.card.recommendations_tab"]
+ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab"]
+
+# --- Campaigns: links in e-mails use the site's public address; the delivery-events webhook
+# (django-anymail's normalised shape) is enabled by a "user:password" secret.
+CAMPAIGNS_BASE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+CAMPAIGNS_WEBHOOK_SECRET = config.env_str("CAMPAIGNS_WEBHOOK_SECRET", "")
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
 # the dashboard's session (which then needs the CSRF token, as Django REST framework checks).
@@ -354,6 +361,18 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Likely duplicates"), "url_name": "ecrm-dashboard:duplicates",
              "access_fn": _staff_with("ecrm.merge_profile")},
+        ],
+    },
+    {
+        "label": _("Campaigns"),
+        "icon": "fas fa-paper-plane",
+        "children": [
+            {"label": _("Outbox"), "url_name": "campaigns-dashboard:outbox",
+             "access_fn": _staff_with("campaigns.view_message")},
+            {"label": _("Dead letters"), "url_name": "campaigns-dashboard:dead-letters",
+             "access_fn": _staff_with("campaigns.view_message")},
+            {"label": _("Suppressed addresses"), "url_name": "campaigns-dashboard:suppressions",
+             "access_fn": _staff_with("campaigns.view_suppression")},
         ],
     },
     {

@@ -1,0 +1,13 @@
+from django import template
+
+from campaigns.models import Message
+from campaigns.order_status import SOURCE, status_history, tracking_of
+
+register = template.Library()
+
+
+@register.inclusion_tag("campaigns/partials/order_history.html")
+def order_history(order):
+    """The order's status timeline and the messages sent about it (the customer's account page)."""
+    return {"order": order, "history": status_history(order), "tracking": tracking_of(order),
+            "notices": Message.objects.filter(source_kind=SOURCE, source_id=order.number).order_by("created_at")}
