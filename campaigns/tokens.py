@@ -42,7 +42,7 @@ def unsubscribe_url(*, person_key: str, channel: str, topic: str) -> str:
 
 
 def order_status_token(order) -> str:
-    return signing.Signer(salt=ORDER_STATUS_SALT).sign(order.number)
+    return signing.Signer(salt=ORDER_STATUS_SALT).sign(str(order.number))
 
 
 def read_order_status_token(token: str) -> str | None:

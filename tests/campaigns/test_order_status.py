@@ -114,7 +114,7 @@ def test_the_signed_link_opens_the_status_page_without_login(customer, product):
     page = Client().get(f"/campaigns/order/{order_status_token(order)}/")
     assert page.status_code == 200
     body = page.content.decode()
-    assert order.number in body and "Processing" in body and "Shipped" in body
+    assert str(order.number) in body and "Processing" in body and "Shipped" in body
     assert "https://track.dpd.co.uk/parcels/15501234567890" in body
     assert order.shipping_address is None or order.shipping_address.line1 not in body
     assert page["X-Robots-Tag"] == "noindex, nofollow" and page["Referrer-Policy"] == "no-referrer"
