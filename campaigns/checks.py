@@ -42,8 +42,14 @@ def check_settings(app_configs=None, **kwargs) -> list:
     base = urlparse(str(setting("CAMPAIGNS_BASE_URL")))
     if base.scheme not in ("http", "https") or not base.netloc:
         problems.append(_error("CAMPAIGNS_BASE_URL", f"must be an absolute URL, not {setting('CAMPAIGNS_BASE_URL')!r}."))
-    elif base.scheme != "https":
-        problems.append(Warning("CAMPAIGNS_BASE_URL is not HTTPS: RFC 8058 one-click unsubscribe needs an "
-                                "https:// List-Unsubscribe URL, and mailbox providers ignore others.",
-                                id="campaigns.W001"))
     return problems
+
+
+@register(deploy=True)
+def check_https_links(app_configs=None, **kwargs) -> list:
+    """``check --deploy``: links in e-mails must be HTTPS in production (a local demo is not)."""
+    if urlparse(str(setting("CAMPAIGNS_BASE_URL"))).scheme != "https":
+        return [Warning("CAMPAIGNS_BASE_URL (SITE_URL in the reference store) is not HTTPS: RFC 8058 one-click "
+                        "unsubscribe needs an https:// List-Unsubscribe URL, and mailbox providers ignore others.",
+                        hint="Set SITE_URL to the store's public https:// address.", id="campaigns.W001")]
+    return []

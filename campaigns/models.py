@@ -87,3 +87,22 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.reason})"
+
+
+class ContactPreference(models.Model):
+    """The customer's own limits on marketing, from the preference centre: how often at most
+    (never more often than the store's frequency cap), and a pause. Topics and channels are
+    the consent ledger's (ecrm)."""
+
+    DEFAULT, WEEKLY, MONTHLY = "default", "weekly", "monthly"
+    FREQUENCIES = [(DEFAULT, "As often as there is news"), (WEEKLY, "At most once a week"),
+                   (MONTHLY, "At most once a month")]
+    FREQUENCY_HOURS = {DEFAULT: 0, WEEKLY: 7 * 24, MONTHLY: 30 * 24}
+
+    person_key = models.CharField(max_length=254, unique=True)
+    frequency = models.CharField(max_length=10, choices=FREQUENCIES, default=DEFAULT)
+    paused_until = models.DateTimeField(null=True, blank=True, help_text="no marketing before this")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.person_key}: {self.frequency}"

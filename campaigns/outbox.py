@@ -30,7 +30,7 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from campaigns.defaults import setting
-from campaigns.models import Message, Suppression
+from campaigns.models import ContactPreference, Message, Suppression
 from campaigns.policy import next_allowed, retry_delay, zone_of
 from campaigns.rendering import RenderError, build_email, render
 
@@ -108,8 +108,16 @@ def _why_not(message: Message) -> str | None:
     return None
 
 
-def _wait_until(message: Message, now: datetime) -> tuple[datetime, str] | None:
-    """When a marketing message may go if not now: frequency cap, then quiet hours."""
+def _paused(message: Message, preference: ContactPreference | None, now: datetime) -> str | None:
+    if preference and preference.paused_until and preference.paused_until > now:
+        return f"marketing paused by the customer until {preference.paused_until:%Y-%m-%d}"
+    return None
+
+
+def _wait_until(message: Message, preference: ContactPreference | None,
+                now: datetime) -> tuple[datetime, str] | None:
+    """When a marketing message may go if not now: frequency cap (the store's, or the
+    customer's own if lower), then quiet hours."""
     from ecrm.models import Profile
 
     _lock_person(message.person_key)
@@ -119,7 +127,9 @@ def _wait_until(message: Message, now: datetime) -> tuple[datetime, str] | None:
     traits = Profile.objects.filter(person_key=message.person_key).values_list("traits", flat=True).first() or {}
     zone = zone_of(traits.get("timezone") if isinstance(traits, dict) else None, settings.TIME_ZONE)
     quiet = setting("CAMPAIGNS_QUIET_HOURS")
-    return next_allowed(now, last_marketing_at=last, cap_hours=setting("CAMPAIGNS_FREQUENCY_CAP_HOURS"),
+    cap = max(setting("CAMPAIGNS_FREQUENCY_CAP_HOURS"),
+              ContactPreference.FREQUENCY_HOURS.get(preference.frequency, 0) if preference else 0)
+    return next_allowed(now, last_marketing_at=last, cap_hours=cap,
                         quiet=tuple(quiet) if quiet else None, zone=zone)
 
 
@@ -139,13 +149,15 @@ def _claim(message_id: int, now: datetime) -> tuple[Message | None, str]:
             return None, f"already {message.status}"
         if message.due_at > now:
             return None, "not due yet"
-        reason = _why_not(message)
+        preference = (ContactPreference.objects.filter(person_key=message.person_key).first()
+                      if message.kind == Message.MARKETING else None)
+        reason = _why_not(message) or (_paused(message, preference, now) if preference else None)
         if reason:
             message.status, message.last_error, message.claim = Message.SKIPPED, reason, ""
             message.save(update_fields=["status", "last_error", "claim"])
             return None, f"skipped: {reason}"
         if message.kind == Message.MARKETING:
-            wait = _wait_until(message, now)
+            wait = _wait_until(message, preference, now)
             if wait:
                 message.due_at, message.deferred_because = wait
                 message.status, message.enqueued_at, message.claim = Message.QUEUED, None, ""

@@ -185,3 +185,40 @@ def test_the_webhook_refuses_bad_requests_clearly(settings):
     settings.CAMPAIGNS_WEBHOOK_SECRET = ""
     assert _webhook({"event_type": "bounced", "recipient": "a@example.com"}).status_code == 403
     assert not Suppression.objects.exists()
+
+
+def test_the_preference_centre_sets_frequency_and_pause(customer, marketing_template):
+    from campaigns.models import ContactPreference
+
+    consent_record(profile=customer, channel="email", topic="all", granted=True, source="account")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer.user)
+    page = client.get("/accounts/communication-preferences/")
+    body = page.content.decode()
+    assert 'id="frequency-form"' in body and "At most once a week" in body
+    token = page.context["csrf_token"]
+    assert client.post("/campaigns/preferences/frequency/", {"frequency": "weekly", "pause": ""}).status_code == 403
+    response = client.post("/campaigns/preferences/frequency/",
+                           {"frequency": "weekly", "pause": "", "csrfmiddlewaretoken": str(token)})
+    assert response.status_code == 302
+    assert ContactPreference.objects.get(person_key=customer.person_key).frequency == "weekly"
+    # Weekly: a second message three days later waits for the week to pass.
+    assert message_deliver(_marketing(customer, "w1").pk, now=NOON) == "sent"
+    second = _marketing(customer, "w2", at=NOON + timedelta(days=3))
+    assert message_deliver(second.pk, now=NOON + timedelta(days=3)).startswith("deferred: frequency cap")
+    assert _state_due(second) == NOON + timedelta(days=7)
+    # A pause skips marketing (no backlog when it ends); order mail still goes.
+    preference = ContactPreference.objects.get()
+    preference.paused_until = NOON + timedelta(days=30)
+    preference.save()
+    third = _marketing(customer, "w3", at=NOON + timedelta(days=8))
+    assert message_deliver(third.pk, now=NOON + timedelta(days=8)).startswith("skipped: marketing paused")
+    assert message_deliver(_transactional(customer).pk, now=NOON + timedelta(days=8)) == "sent"
+    bad = client.post("/campaigns/preferences/frequency/",
+                      {"frequency": "hourly", "csrfmiddlewaretoken": str(token)}, follow=True)
+    assert "Choose how often" in bad.content.decode()
+
+
+def _state_due(message):
+    message.refresh_from_db()
+    return message.due_at
