@@ -51,7 +51,9 @@ def message_enqueue(*, key: str, source_kind: str, kind: str, person_key: str, t
         user=user, to_email=to_email.strip(), template=template, context=context or {},
         due_at=due_at or timezone.now()))
     if created and message.due_at <= timezone.now():
-        transaction.on_commit(lambda: messages_queue([message.pk]))
+        # robust: a broker outage must not turn the caller's request into an error; the row is
+        # committed and the tick queues it again after CAMPAIGNS_REQUEUE_AFTER_SECONDS.
+        transaction.on_commit(lambda: messages_queue([message.pk]), robust=True)
     return message, created
 
 
@@ -236,4 +238,4 @@ def message_retry(*, message: Message, now: datetime | None = None) -> None:
         Message.objects.filter(pk=message.pk, status=message.status).update(
             status=Message.QUEUED, attempts=0, due_at=now or timezone.now(), enqueued_at=None,
             deferred_because="retried by staff", claim="", lease_until=None)
-        transaction.on_commit(lambda: messages_queue([message.pk]))
+        transaction.on_commit(lambda: messages_queue([message.pk]), robust=True)
