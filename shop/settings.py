@@ -210,6 +210,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # The recommender's tab on ecrm's customer card (ecrm itself does not depend on it).
 ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab"]
+# Campaigns' messages and preferences are part of a customer's export and erasure.
+ECRM_PERSONAL_DATA = ["campaigns.privacy.personal_data"]
 
 # --- Campaigns: links in e-mails use the site's public address; the delivery-events webhook
 # (django-anymail's normalised shape) is enabled by a "user:password" secret.
