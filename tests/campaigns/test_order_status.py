@@ -162,3 +162,14 @@ def test_oscars_order_placed_email_still_goes(client, site_pages, countries, pro
     placed = [m for m in mail.outbox if "Confirmation of order" in m.subject]
     assert len(placed) == 1 and placed[0].to == ["grace@example.org"]
     assert not Message.objects.exists()  # the order-placed e-mail is Oscar's, not a status notice
+
+
+def test_replayed_history_sends_nothing(customer, product):
+    from campaigns.order_status import notices_silenced
+
+    order = place_order(product, user=customer.user)
+    with notices_silenced():
+        order.set_status("Processing")
+    assert order.status_changes.count() == 1 and not Message.objects.exists()
+    order.set_status("Shipped")
+    assert Message.objects.count() == 1
