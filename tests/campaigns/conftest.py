@@ -3,7 +3,6 @@ send through a mail backend writing each message to a folder (tests.campaigns.ma
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -97,5 +96,3 @@ def sent_mail(folder: Path) -> list:
 
     return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(folder.glob("*.eml"))]
 
-
-__all__ = ["sent_mail", "os"]

@@ -114,3 +114,18 @@ def test_campaigns_tick_refuses_a_bad_moment():
         call_command("campaigns_tick", now="yesterday")
     with pytest.raises(CommandError, match="is not an ISO 8601"):
         call_command("campaigns_tick", now="2026-13-45T99:00")
+
+
+def test_order_status_templates_are_in_oscars_email_templates_screen(make_staff):
+    from campaigns.order_status import event_types_ensure
+
+    event_types_ensure()  # what migrate does (a transactional test before may have flushed them)
+    client = Client()
+    client.force_login(make_staff("marketer@example.com", group="Marketing"))
+    page = client.get("/dashboard/comms/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    for status in ("Processing", "Shipped", "Delivered", "Cancelled", "Returned", "Refunded"):
+        assert f"Order status: {status}" in body
+    edit = client.get("/dashboard/comms/ORDER_STATUS_SHIPPED/")
+    assert edit.status_code == 200

@@ -7,7 +7,7 @@ from django.test import Client
 from oscar.core.loading import get_model
 
 from campaigns.models import Message
-from campaigns.order_status import event_code, tracking_of
+from campaigns.order_status import event_code, event_type_for, tracking_of
 from campaigns.outbox import message_deliver
 from campaigns.tokens import order_status_token
 from tests.helpers import place_order
@@ -73,7 +73,7 @@ def test_one_transition_is_one_message_however_often_it_is_seen(customer, produc
 
 
 def test_staff_edit_the_template_in_oscars_dashboard(customer, product):
-    event_type = CommunicationEventType.objects.get(code="ORDER_STATUS_PROCESSING")
+    event_type = event_type_for("Processing")
     event_type.email_subject_template = "Order {{ order.number }} is being packed"
     event_type.email_body_template = "Packing {{ order.number }} now."
     event_type.save()
@@ -85,7 +85,7 @@ def test_staff_edit_the_template_in_oscars_dashboard(customer, product):
 
 
 def test_a_broken_template_is_a_dead_letter_with_the_reason(customer, product):
-    event_type = CommunicationEventType.objects.get(code="ORDER_STATUS_PROCESSING")
+    event_type = event_type_for("Processing")
     event_type.email_subject_template = "{% if %}"
     event_type.save()
     order = place_order(product, user=customer.user)
