@@ -49,10 +49,14 @@ def _suppress(email: str, reason: str, *, hard: bool, detail: str, event: dict) 
 
 
 def _withdraw_email_consent(email: str, source: str, event: dict) -> None:
-    from ecrm.consents import consent_record
+    """Withdraw e-mail consent of everybody with this address, unless none is in force (a
+    provider sending the same event again adds nothing to the ledger)."""
+    from ecrm.consents import consent_record, consents_in_force
     from ecrm.models import Profile
 
     for profile in Profile.objects.filter(email__iexact=email):
+        if not any(c.granted for (channel, _t), c in consents_in_force(profile).items() if channel == "email"):
+            continue
         consent_record(profile=profile, channel="email", topic="all", granted=False, source=source,
                        evidence={"event": event.get("event_type"), "event_id": event.get("event_id", "")})
 

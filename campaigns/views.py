@@ -8,6 +8,7 @@ import binascii
 import hmac
 import json
 
+from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
@@ -125,10 +126,16 @@ class DeliveryEventsWebhook(View):
         except (ValueError, UnicodeDecodeError):
             return JsonResponse({"error": "the body is not JSON"}, status=400)
         events = payload if isinstance(payload, list) else [payload]
-        results = []
-        for index, event in enumerate(events):
-            try:
-                results.append(tracking_event_record(event))
-            except EventError as exc:
-                return JsonResponse({"error": f"event {index}: {exc}", "applied": results}, status=400)
+        try:
+            with transaction.atomic():  # all or nothing: the provider sends the batch again
+                results = [_apply(index, event) for index, event in enumerate(events)]
+        except EventError as exc:
+            return JsonResponse({"error": str(exc)}, status=400)
         return JsonResponse({"applied": results})
+
+
+def _apply(index: int, event) -> str:
+    try:
+        return tracking_event_record(event)
+    except EventError as exc:
+        raise EventError(f"event {index}: {exc}; nothing was applied") from exc

@@ -159,6 +159,9 @@ def test_a_complaint_stops_marketing_but_not_order_mail(customer, marketing_temp
     assert _webhook({"event_type": "complained", "recipient": "ada@example.com"}).status_code == 200
     assert not has_consent(customer, "email", "newsletter")  # the ledger says why
     assert customer.consents.order_by("-pk").first().source == "complaint"
+    entries = customer.consents.count()
+    assert _webhook({"event_type": "complained", "recipient": "ada@example.com"}).status_code == 200
+    assert customer.consents.count() == entries  # the same event again adds nothing
     assert message_deliver(_marketing(customer).pk, now=NOON).startswith("skipped: address suppressed")
     assert message_deliver(_transactional(customer).pk, now=NOON) == "sent"
 
@@ -178,7 +181,11 @@ def test_the_webhook_refuses_bad_requests_clearly(settings):
     wrong = "Basic " + base64.b64encode(b"esp:guess").decode()
     assert _webhook({"event_type": "bounced", "recipient": "a@example.com"}, auth=wrong).status_code == 401
     assert _webhook({"event_type": "bounced"}).json()["error"].startswith("event 0: recipient")
-    assert _webhook([{"recipient": "a@example.com"}]).status_code == 400
+    # All or nothing: the good first event of a batch with a bad second one is not applied.
+    response = _webhook([{"event_type": "bounced", "recipient": "a@example.com"}, {"recipient": "b@example.com"}])
+    assert response.status_code == 400
+    assert response.json() == {"error": "event 1: event_type is required (bounced, complained, rejected, "
+                                        "delivered, ...); nothing was applied"}
     bad_json = Client().post("/campaigns/webhooks/delivery-events/", "{", content_type="application/json",
                              HTTP_AUTHORIZATION=AUTH)
     assert bad_json.status_code == 400 and bad_json.json() == {"error": "the body is not JSON"}
