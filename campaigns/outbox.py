@@ -119,7 +119,7 @@ def _paused(message: Message, preference: ContactPreference | None, now: datetim
 def _wait_until(message: Message, preference: ContactPreference | None,
                 now: datetime) -> tuple[datetime, str] | None:
     """When a marketing message may go if not now: frequency cap (the store's, or the
-    customer's own if lower), then quiet hours."""
+    customer's own if stricter), then quiet hours."""
     from ecrm.models import Profile
 
     _lock_person(message.person_key)
