@@ -48,9 +48,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
+from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
 from ecrm.api.serializers import ConsentSerializer, ProfileSerializer
+from ecrm.defaults import setting
 from ecrm.models import NotADuplicate, Profile, ProfileAccess, ProfileMerge, ProfileRefresh, Segment
 from ecrm.selectors import customer_orders
 from ecrm.services import identities_of
@@ -208,7 +210,13 @@ def export_files(person: Person) -> dict[str, object]:
                            for w in _rows(WishList.objects.filter(**owner))],
         "emails.json": _rows(person.owned(Email)),
         "notifications.json": _rows(person.owned(Notification, user_field="recipient", email_field=None)),
+        **{name: data for provider in _providers() for name, data in provider.export(person).items()},
     }
+
+
+def _providers() -> list:
+    """Other apps' personal data (ECRM_PERSONAL_DATA)."""
+    return [import_string(path) for path in setting("ECRM_PERSONAL_DATA")]
 
 
 def customer_export(profile: Profile) -> bytes:
@@ -264,6 +272,7 @@ def erasure_plan(profile: Profile) -> dict[str, int]:
         "reviews (kept, anonymised)": person.owned(ProductReview).count(),
         "alerts": person.owned(ProductAlert).count(),
         "e-mails": person.owned(Email).count(),
+        **{label: n for provider in _providers() for label, n in provider.plan(person).items()},
         "account": 1 if person.user else 0,
     }
 
@@ -360,6 +369,8 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
     counts["ecrm.NotADuplicate"] = NotADuplicate.objects.filter(
         Q(first_key__in=person.users) | Q(second_key__in=person.users)).delete()[0]
     segments = set(profile.memberships.values_list("segment_id", flat=True))
+    for provider in _providers():
+        counts.update(provider.erase(person))
     _delete_account(person, counts)
     counts.update(Profile.objects.filter(Q(pk=profile.pk) | Q(person_key__in=person.users)).delete()[1])
     for segment in Segment.objects.filter(pk__in=segments).annotate(

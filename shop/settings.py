@@ -207,12 +207,23 @@ CELERY_BEAT_SCHEDULE = {
     "train-recommender": {"task": "recommender.tasks.train", "schedule": 24 * 3600.0},
     # Hourly: the KPI digests due (from ECRM_DIGEST_SEND_HOUR, once per recipient and period).
     "send-kpi-digests": {"task": "ecrm.tasks.send_kpi_digests", "schedule": crontab(minute=5)},
+    # Campaigns: queue the outbox messages that are due (new, deferred, retries, recovered).
+    "campaigns-tick": {"task": "campaigns.tasks.tick", "schedule": 15.0},
 }
 
-# The recommender's tab on ecrm's customer card (ecrm itself does not depend on it).
-ECRM_CARD_TABS = ["recommender.card.recommendations_tab"]
+# The store's public address: links in customer e-mails, the KPI digest and Wagtail's admin e-mails.
+SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+# Tabs that other apps add to ecrm's customer card (ecrm itself does not depend on them).
+ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab"]
 # Where the KPI digest's links point.
-ECRM_SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+ECRM_SITE_URL = SITE_URL
+# Campaigns' messages and preferences are part of a customer's export and erasure.
+ECRM_PERSONAL_DATA = ["campaigns.privacy.personal_data"]
+
+# --- Campaigns: links in e-mails use the site's public address; the delivery-events webhook
+# (django-anymail's normalised shape) is enabled by a "user:password" secret.
+CAMPAIGNS_BASE_URL = SITE_URL
+CAMPAIGNS_WEBHOOK_SECRET = config.env_str("CAMPAIGNS_WEBHOOK_SECRET", "")
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
 # the dashboard's session (which then needs the CSRF token, as Django REST framework checks).
@@ -366,6 +377,18 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
         ],
     },
     {
+        "label": _("Campaigns"),
+        "icon": "fas fa-paper-plane",
+        "children": [
+            {"label": _("Outbox"), "url_name": "campaigns-dashboard:outbox",
+             "access_fn": _staff_with("campaigns.view_message")},
+            {"label": _("Dead letters"), "url_name": "campaigns-dashboard:dead-letters",
+             "access_fn": _staff_with("campaigns.view_message")},
+            {"label": _("Suppressed addresses"), "url_name": "campaigns-dashboard:suppressions",
+             "access_fn": _staff_with("campaigns.view_suppression")},
+        ],
+    },
+    {
         "label": _("Content"),
         "icon": "fas fa-pen-nib",
         "url_name": "wagtailadmin_home",
@@ -394,6 +417,6 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
 # --- Wagtail ----------------------------------------------------------------------------
 
 WAGTAIL_SITE_NAME = OSCAR_SHOP_NAME
-WAGTAILADMIN_BASE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+WAGTAILADMIN_BASE_URL = SITE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx", "zip"]
