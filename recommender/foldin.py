@@ -27,6 +27,7 @@ from functools import lru_cache
 import numpy as np
 import redis
 from django.conf import settings
+from threadpoolctl import ThreadpoolController
 
 from recommender.config import DEFAULT_EVENT_WEIGHTS
 from recommender.defaults import setting
@@ -112,8 +113,9 @@ class VersionState:
         items, values = np.array([p[0] for p in pairs]), transformed([p[1] for p in pairs], self.transform)
         if not values.any():
             return None
-        x = fold_in(self.Y, self.YtY, items, values, self.regularization, self.alpha).astype(np.float32)
-        return self.Y @ x
+        with _one_blas_thread():
+            x = fold_in(self.Y, self.YtY, items, values, self.regularization, self.alpha).astype(np.float32)
+            return self.Y @ x
 
     def recommend(self, weights: dict[str, float], bought: set[str], *, discover: bool, n: int) -> list[str]:
         """Item ids, best first: "discover" leaves out what they bought; "for you" blends
@@ -134,6 +136,18 @@ class VersionState:
         top = np.argpartition(-s, n - 1)[:n]
         top = top[np.argsort(-s[top], kind="stable")]
         return [self.item_ids[i] for i in top if np.isfinite(s[i])]
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+def _one_blas_thread():
+    """A solve this small is fastest on one thread; a multithreaded BLAS woken per request
+    waits for cores the web server (or a training in the same process, whose OpenMP threads
+    spin for a while after a fit) is using: p50 0.1 ms became 50-100 ms in the bench."""
+    return _blas().limit(limits=1, user_api="blas")
 
 
 @lru_cache(maxsize=1)
@@ -179,11 +193,16 @@ def personal_items(r, version: int, name: str, person: str, recent) -> tuple[lis
     recalculated now (source ``fresh``) from what they bought up to training (published)
     plus their recent activity. An anonymous visitor's browsing is better served by
     their session's neighbours, which can say why (``recommender.recent``)."""
-    published = r.hget(key(version, name), person)
     state = state_of(version) if recent.weights and not person.startswith("anon:") else None
-    fresh = state is not None and state.Y is not None and (not published or recent.latest > state.trained_until)
-    if fresh:
-        bought = {item for item in (r.hget(key(version, "bought"), person) or "").split(",") if item}
+    if state is None or state.Y is None:
+        published, bought = r.hget(key(version, name), person), ""
+    else:  # both in one round trip
+        pipe = r.pipeline(transaction=False)
+        pipe.hget(key(version, name), person)
+        pipe.hget(key(version, "bought"), person)
+        published, bought = pipe.execute()
+    if state is not None and state.Y is not None and (not published or recent.latest > state.trained_until):
+        bought = {item for item in (bought or "").split(",") if item}
         weights = dict(recent.weights)
         purchase = float(state.event_weights.get("purchase", 0.0))
         for item in bought:

@@ -52,12 +52,15 @@ class Recommendation:
     because: object = None  # the product the person viewed whose neighbours brought this one
 
 
-def _candidates(slot: str, *, person: str, product, version: int,
-                recent: Recent = EMPTY) -> list[tuple[str, str, str]]:
-    """(item, source, because) in chain order; ``because`` is a product id or ""."""
+def _candidates(slot: str, *, person: str, product, version: int, recent: Recent = EMPTY,
+                enough: int | None = None) -> list[tuple[str, str, str]]:
+    """(item, source, because) in chain order; ``because`` is a product id or "". Stops
+    once ``enough`` distinct products are found: later lists could not be used."""
     r = client()
     found: list[tuple[str, str, str]] = []
     for source in CHAINS[slot]:
+        if enough is not None and len({item for item, _, _ in found if item.isdigit()}) >= enough:
+            break
         if source in PERSONAL:
             items, source = personal_items(r, version, source, person, recent) if person else ([], source)
             found += [(item, source, "") for item in items]
@@ -95,14 +98,15 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
         state = state_of(version)
         recent = Recent.parse(raw_recent[0], state.event_weights if state else DEFAULT_EVENT_WEIGHTS) \
             if raw_recent and raw_recent[0] else EMPTY
-        candidates = _candidates(slot, person=person, product=product, version=version, recent=recent)
         excluded = {str(product.pk)} if product is not None else set()
         if slot == "discover" and person:  # nothing they bought, whichever list it comes from
             excluded |= set((client().hget(key(version, "bought"), person) or "").split(",")) | recent.purchased
+        if basket is not None and getattr(basket, "pk", None):
+            excluded |= {str(line.product_id) for line in basket.all_lines()}
+        candidates = _candidates(slot, person=person, product=product, version=version, recent=recent,
+                                 enough=k * 4 + len(excluded))
     except redis.RedisError:
         return []
-    if basket is not None and getattr(basket, "pk", None):
-        excluded |= {str(line.product_id) for line in basket.all_lines()}
     wanted, sources, reasons = [], {}, {}
     for item, source, because in candidates:
         if item not in excluded and item not in sources and item.isdigit():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
@@ -65,8 +66,10 @@ def test_a_visitor_who_views_two_products_gets_their_neighbours_at_once(
     answer = client.get("/api/recommendations/", {"k": 4}).json()
     assert answer[0]["source"] == "session" and answer[0]["because"]["title"] in ("cup", "green-tea")
     assert answer[0]["because"]["product_id"] in (products["cup"].pk, products["green-tea"].pk)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()["components"]["schemas"]
+    assert "because" in schema["Recommendation"]["properties"] and "Because" in schema
     request = RequestFactory().get("/")
-    request.user, request.tracking_anonymous_id = type("Anonymous", (), {"is_authenticated": False})(), visitor
+    request.user, request.tracking_anonymous_id = AnonymousUser(), visitor
     html = Template('{% load recommendations %}{% recommendations "for_you" k=4 as items %}'
                     '{% include "recommender/partials/slot.html" with title="For you" slot="for_you" %}').render(
         Context({"request": request}))
