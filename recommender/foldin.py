@@ -111,7 +111,8 @@ class VersionState:
         if not pairs:
             return None
         items, values = np.array([p[0] for p in pairs]), transformed([p[1] for p in pairs], self.transform)
-        if not values.any():
+        items, values = items[values > 0], values[values > 0]  # as the training matrix: no zeros stored
+        if not len(values):
             return None
         with _one_blas_thread():
             x = fold_in(self.Y, self.YtY, items, values, self.regularization, self.alpha).astype(np.float32)

@@ -190,3 +190,21 @@ def test_fold_in_equals_implicits_recalculate_user_and_a_full_refit(synthetic):
         assert ours @ fitted / (np.linalg.norm(ours) * np.linalg.norm(fitted)) > 0.99
         top = lambda x: set(np.argsort(-(Y @ x))[:10])  # noqa: E731
         assert len(top(ours) & top(fitted)) >= 8
+
+
+def test_a_product_taken_out_of_the_basket_stops_driving_suggestions():
+    from recommender.recent import Recent
+
+    weights = {"view": 1.0, "add_to_basket": 3.0, "remove": -2.0, "purchase": 5.0}
+    recent = Recent.parse(["7|remove|30", "8|view|20", "7|view|10"], weights)
+    assert recent.items == ["8"] and recent.weights["7"] == -1.0 and recent.latest == 30
+    assert Recent.parse(["7|remove|30", "7|add_to_basket|20", "9|purchase|5"], weights).items == ["7", "9"]
+
+
+def test_bad_real_time_settings_are_reported_by_the_system_checks(settings):
+    from recommender.checks import check_settings
+
+    assert check_settings() == []
+    settings.RECOMMENDER_SESSION_DECAY, settings.RECOMMENDER_RECENT_ITEMS = 0, "20"
+    errors = {error.msg.split()[0] for error in check_settings()}
+    assert errors == {"RECOMMENDER_SESSION_DECAY", "RECOMMENDER_RECENT_ITEMS"}
