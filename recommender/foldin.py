@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -157,6 +158,7 @@ def _binary_client() -> redis.Redis:
 
 
 _states: dict[tuple[str, int], VersionState | None] = {}
+_states_lock = threading.Lock()
 
 
 def state_of(version: int) -> VersionState | None:
@@ -181,9 +183,10 @@ def state_of(version: int) -> VersionState | None:
             state.index = {item: i for i, item in enumerate(factors["items"])}
             state.regularization, state.alpha = factors["regularization"], factors["alpha"]
             state.transform = factors["transform"]
-    while len(_states) >= 2:
-        _states.pop(next(iter(_states)))
-    _states[cache_key] = state
+    with _states_lock:
+        while len(_states) >= 2:
+            _states.pop(next(iter(_states)))
+        _states[cache_key] = state
     return state
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 
 from django.db import transaction
 from django.dispatch import receiver
 
+from recommender.defaults import setting
 from recommender.recent import entries_of, recent_record
 from recommender.store_data import event_person, person_of_visitor
 from tracking.graph import guest_person
@@ -20,7 +22,9 @@ def activity_of(events) -> dict[str, list[tuple[float, str]]]:
     """Person key -> (time, entry) for the product events among ``events``: under the person
     the event belongs to, and under ``anon:<anonymous id>`` too, the key serving uses for
     that browser when nobody is logged in. Two queries for the batch's identity links."""
-    product_events = [(event, entries) for event in events if (entries := entries_of(event))]
+    since = time.time() - setting("RECOMMENDER_RECENT_TTL_SECONDS")  # history (an import, a replay) is not recent
+    product_events = [(event, entries) for event in events
+                      if event.timestamp.timestamp() >= since and (entries := entries_of(event))]
     if not product_events:
         return {}
     visitors = {event.anonymous_id for event, _ in product_events if event.anonymous_id}

@@ -104,6 +104,10 @@ def test_activity_is_kept_per_person_capped_and_expiring(shop, settings, django_
     _store(django_capture_on_commit_callbacks, {"event": "Order Completed", "anonymous_id": "guest:Ann@Example.com",
                                                 "properties": {"products": [{"product_id": str(products["cup"].pk)}]}})
     assert client().lrange(recent_key("email:ann@example.com"), 0, -1)[0].startswith(f"{products['cup'].pk}|purchase|")
+    # History (an import, a replay of old events) is not recent activity.
+    _store(django_capture_on_commit_callbacks, {**_viewed(products["tea"], anonymous_id="old-laptop"),
+                                                "timestamp": timezone.now() - timedelta(days=400)})
+    assert not client().exists(recent_key("anon:old-laptop"))
 
 
 def test_a_brand_new_customer_gets_personal_results_from_their_own_events(
@@ -139,14 +143,17 @@ def test_a_brand_new_customer_gets_personal_results_from_their_own_events(
 
 def test_a_known_customer_whose_activity_is_newer_than_the_model_is_folded_in_again(
         shop, django_capture_on_commit_callbacks):
+    from recommender.publish import client
+
     products, users = shop
     version = train_version()
     person = str(users[2].pk)  # bought tea only, three times
     assert recommendations_for(person=person, k=3)[0].source == "for_you"
     # An event the model already had time to learn from (older than its data) changes nothing...
-    older = timezone.now() - timedelta(days=400)
+    older = timezone.now() - timedelta(days=2)  # recent, but the shop's data runs to a day ago
     assert older.timestamp() < state_of(version.pk).trained_until
     _store(django_capture_on_commit_callbacks, {**_viewed(products["mug"], user_id=person), "timestamp": older})
+    assert client().llen(recent_key(person)) == 1
     assert recommendations_for(person=person, k=3)[0].source == "for_you"
     # ...one after it is folded in with what they bought.
     _store(django_capture_on_commit_callbacks, _viewed(products["cup"], user_id=person))
