@@ -215,3 +215,22 @@ def test_bad_real_time_settings_are_reported_by_the_system_checks(settings):
     settings.RECOMMENDER_SESSION_DECAY, settings.RECOMMENDER_RECENT_ITEMS = 0, "20"
     errors = {error.msg.split()[0] for error in check_settings()}
     assert errors == {"RECOMMENDER_SESSION_DECAY", "RECOMMENDER_RECENT_ITEMS"}
+
+
+def test_a_version_without_item_factors_serves_new_customers_their_session(shop, django_capture_on_commit_callbacks):
+    """Model directories written before fold-in existed have no factors.npz: they publish
+    and serve as before, and a new customer gets the neighbours of what they viewed."""
+    from pathlib import Path
+
+    from recommender import artifact
+    from recommender.publish import client, key, publish
+
+    products, _users = shop
+    version = train_version()
+    (Path(version.path) / "factors.npz").unlink()
+    client().delete(key(version.pk, "factors"), key(version.pk, "factors:meta"))
+    publish(version.pk, artifact.load(version.path))
+    assert state_of(version.pk).Y is None
+    newcomer = get_user_model().objects.create_user("new", "new@example.com", "pw")
+    _store(django_capture_on_commit_callbacks, _viewed(products["green-tea"], user_id=str(newcomer.pk)))
+    assert _summary(recommendations_for(person=str(newcomer.pk), k=2))[0] == ("mug", "session", "green-tea")
