@@ -234,3 +234,24 @@ def test_a_version_without_item_factors_serves_new_customers_their_session(shop,
     newcomer = get_user_model().objects.create_user("new", "new@example.com", "pw")
     _store(django_capture_on_commit_callbacks, _viewed(products["green-tea"], user_id=str(newcomer.pk)))
     assert _summary(recommendations_for(person=str(newcomer.pk), k=2))[0] == ("mug", "session", "green-tea")
+
+
+def test_a_folded_in_for_you_list_leans_on_purchases_as_the_trained_blend_does():
+    from recommender.foldin import VersionState
+
+    rng = np.random.default_rng(0)
+    Y = rng.normal(size=(30, 8)).astype(np.float32)
+    ids = np.array([str(i) for i in range(30)], dtype=object)
+
+    def state(repeat_weight):
+        return VersionState(0.0, {}, repeat_weight, Y, Y.T.astype(np.float64) @ Y, ids,
+                            {item: i for i, item in enumerate(ids)}, regularization=0.1, alpha=5.0)
+
+    weights = {"3": 1.0, "4": 3.0, "5": 5.0}
+    discovery = state(0.0).recommend(weights, {"5"}, discover=False, n=30)
+    assert sorted(discovery) == sorted(ids)  # every item, ranked by the folded-in factors alone
+    for w in (0.9, 1.0):  # "buy again" first, as the blend weight says
+        assert state(w).recommend(weights, {"5", "17"}, discover=False, n=5)[:2] in (["5", "17"], ["17", "5"])
+    assert state(0.9).recommend(weights, {"5"}, discover=False, n=5)[0] == "5"
+    assert "5" not in state(0.9).recommend(weights, {"5"}, discover=True, n=30)
+    assert state(0.0).recommend({"99": 1.0}, set(), discover=False, n=5) == []  # nothing the model knows
