@@ -9,6 +9,10 @@ DEFAULTS = {
     # dotted paths to functions f(profile, request) -> context, with ``name``, ``label`` and
     # ``template_name`` attributes.
     "ECRM_CARD_TABS": [],
+    # What other apps hold on a customer outside the database (the recommender's recent
+    # activity in Redis): dotted paths to functions f(*, person_keys, anonymous_ids) that an
+    # erasure calls once it has committed.
+    "ECRM_ERASURE_HOOKS": [],
     # Predicted lifetime value: over how many months, discounted at what annual rate, and
     # how many days at the end of the order history the diagnostic holds out.
     "ECRM_CLV_HORIZON_MONTHS": 12,

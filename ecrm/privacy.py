@@ -27,7 +27,9 @@ What erasure keeps, and why:
 Everything else is deleted: the account (with what Oscar ties to it: baskets,
 addresses, wishlists, alerts, searches, product views, e-mails, notifications),
 the profile with its notes, tags, consents and segment memberships, identity links,
-quarantined messages that name the person, and the admin log about the account.
+quarantined messages that name the person, and the admin log about the account. Once the
+erasure has committed, ``ECRM_ERASURE_HOOKS`` forget what other apps keep outside the
+database (the shop registers the recommender's recent activity and lists in Redis).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import zipfile
 from urllib.parse import quote
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -48,9 +51,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
+from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
 from ecrm.api.serializers import ConsentSerializer, ProfileSerializer
+from ecrm.defaults import setting
 from ecrm.models import NotADuplicate, Profile, ProfileAccess, ProfileMerge, ProfileRefresh, Segment
 from ecrm.selectors import customer_orders
 from ecrm.services import identities_of
@@ -367,5 +372,8 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
         Segment.objects.filter(pk=segment.pk).update(member_count=segment.current)
     ProfileAccess.objects.create(profile=None, person_key=key_hash, staff=staff, action=ProfileAccess.ERASE,
                                  detail=f"{sum(counts.values())} rows erased or scrubbed")
+    for hook in map(import_string, setting("ECRM_ERASURE_HOOKS")):  # a failure is logged
+        transaction.on_commit(partial(hook, person_keys=set(person.users), anonymous_ids=set(person.anonymous)),
+                              robust=True)
     return {label: n for label, n in sorted(counts.items()) if n}
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from recommender.defaults import setting
-from recommender.publish import client, key
+from recommender.publish import client, current_key, key
 from recommender.store_data import BROWSING
 
 #: Tracking's event names and the kind of interest they show (the training's event names).
@@ -82,6 +82,23 @@ def recent_record(activity: dict[str, list[tuple[float, str]]]) -> None:
         args += [len(newest), *newest]
     r = client()
     _push_script(r)(keys=names, args=args, client=r)
+
+
+def recent_forget(*, person_keys: set[str], anonymous_ids: set[str]) -> None:
+    """Forget an erased customer (``ECRM_ERASURE_HOOKS``): their recent activity, and their
+    entries in the serving version's per-person lists. Their events are de-identified by
+    the erasure, so the next training does not learn them again."""
+    r = client()
+    people = set(person_keys) | {f"anon:{visitor}" for visitor in anonymous_ids}
+    if not people:
+        return
+    pipe = r.pipeline(transaction=False)
+    pipe.delete(*[recent_key(person) for person in people])
+    version = r.get(current_key())
+    if version is not None:
+        for name in ("for_you", "discover", "bought"):
+            pipe.hdel(key(int(version), name), *people)
+    pipe.execute()
 
 
 @dataclass(frozen=True)

@@ -208,6 +208,7 @@ CELERY_BEAT_SCHEDULE = {
 
 # The recommender's tab on ecrm's customer card (ecrm itself does not depend on it).
 ECRM_CARD_TABS = ["recommender.card.recommendations_tab"]
+ECRM_ERASURE_HOOKS = ["recommender.recent.recent_forget"]
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
 # the dashboard's session (which then needs the CSRF token, as Django REST framework checks).

@@ -255,3 +255,24 @@ def test_a_folded_in_for_you_list_leans_on_purchases_as_the_trained_blend_does()
     assert state(0.9).recommend(weights, {"5"}, discover=False, n=5)[0] == "5"
     assert "5" not in state(0.9).recommend(weights, {"5"}, discover=True, n=30)
     assert state(0.0).recommend({"99": 1.0}, set(), discover=False, n=5) == []  # nothing the model knows
+
+
+def test_erasing_a_customer_forgets_their_recent_activity_and_lists(shop, django_capture_on_commit_callbacks):
+    """The shop registers ``recommender.recent.recent_forget`` in ``ECRM_ERASURE_HOOKS``."""
+    from ecrm.models import Profile
+    from ecrm.privacy import customer_erase
+    from ecrm.services import profiles_refresh
+    from recommender.publish import client, key
+
+    products, users = shop
+    version = train_version()
+    person = str(users[0].pk)
+    _store(django_capture_on_commit_callbacks, _viewed(products["mug"], anonymous_id="phone-1"))  # linked to them
+    assert client().exists(recent_key(person), recent_key("anon:phone-1")) == 2
+    assert client().hexists(key(version.pk, "for_you"), person)
+    profiles_refresh(person_keys={person})
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_erase(Profile.objects.get(person_key=person), staff=None)
+    assert client().exists(recent_key(person), recent_key("anon:phone-1")) == 0
+    assert not client().hexists(key(version.pk, "for_you"), person)
+    assert {r.source for r in recommendations_for(person=person, k=2)} == {"popular"}
