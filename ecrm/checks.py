@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.checks import Error, register
+from django.utils.module_loading import import_string
 
 from ecrm.defaults import DEFAULTS, setting
 
@@ -19,6 +20,15 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
         return [Error("ECRM_CONSENT_TOPICS must be a non-empty list of (slug, label) pairs; slugs are "
                       "lower-case letters, digits, - or _ (and not 'all').",
                       hint=f"The default is {DEFAULTS['ECRM_CONSENT_TOPICS']!r}.", id="ecrm.E001")]
+    for path in setting("ECRM_PERSONAL_DATA"):
+        try:
+            provider = import_string(path)
+            missing = [name for name in ("export", "plan", "erase") if not callable(getattr(provider, name, None))]
+            if missing:
+                raise ImportError(f"{path} has no {', '.join(missing)}")
+        except ImportError as exc:  # an export or erasure must not find out at the last moment
+            return [Error(f"ECRM_PERSONAL_DATA: {exc}", hint="Dotted paths to objects with export(person), "
+                          "plan(person), erase(person) and optionally forget(person).", id="ecrm.E002")]
     return []
 
 

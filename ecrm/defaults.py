@@ -9,10 +9,12 @@ DEFAULTS = {
     # dotted paths to functions f(profile, request) -> context, with ``name``, ``label`` and
     # ``template_name`` attributes.
     "ECRM_CARD_TABS": [],
-    # Personal data held by apps ecrm does not depend on (campaigns' outbox): dotted paths to
-    # objects with ``export(person) -> {file name: data}``, ``plan(person) -> {label: count}``
-    # and ``erase(person) -> {table label: rows}``, called by the export and the erasure
-    # (inside its transaction) with ecrm.privacy.Person.
+    # Personal data held by apps ecrm does not depend on (campaigns' outbox, the recommender's
+    # recent activity in Redis): dotted paths to objects with ``export(person) -> {file name:
+    # data}``, ``plan(person) -> {label: count}`` and ``erase(person) -> {table label: rows}``,
+    # called by the export and the erasure (inside its transaction) with ecrm.privacy.Person,
+    # and optionally ``forget(person)``, called once the erasure has committed, for what is
+    # kept outside the database.
     "ECRM_PERSONAL_DATA": [],
     # Predicted lifetime value: over how many months, discounted at what annual rate, and
     # how many days at the end of the order history the diagnostic holds out.

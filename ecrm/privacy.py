@@ -27,7 +27,9 @@ What erasure keeps, and why:
 Everything else is deleted: the account (with what Oscar ties to it: baskets,
 addresses, wishlists, alerts, searches, product views, e-mails, notifications),
 the profile with its notes, tags, consents and segment memberships, identity links,
-quarantined messages that name the person, and the admin log about the account.
+quarantined messages that name the person, and the admin log about the account. Once the
+erasure has committed, ``ECRM_PERSONAL_DATA`` providers forget what their apps keep outside
+the database (the recommender's recent activity and lists in Redis).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import zipfile
 from urllib.parse import quote
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -378,5 +381,8 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
         Segment.objects.filter(pk=segment.pk).update(member_count=segment.current)
     ProfileAccess.objects.create(profile=None, person_key=key_hash, staff=staff, action=ProfileAccess.ERASE,
                                  detail=f"{sum(counts.values())} rows erased or scrubbed")
+    for provider in _providers():  # what is kept outside the database goes once this commits
+        if hasattr(provider, "forget"):
+            transaction.on_commit(partial(provider.forget, person), robust=True)  # a failure is logged
     return {label: n for label, n in sorted(counts.items()) if n}
 

@@ -13,6 +13,14 @@ DEFAULTS = {
     "RECOMMENDER_KEEP_VERSIONS": 5,
     # Redis key prefix for published lists.
     "RECOMMENDER_REDIS_PREFIX": "reco",
+    # Each person's recent product activity (views, basket adds, purchases), fed in real time
+    # from tracking: how many entries are kept, and for how long after their last activity.
+    "RECOMMENDER_RECENT_ITEMS": 20,
+    "RECOMMENDER_RECENT_TTL_SECONDS": 14 * 24 * 3600,
+    # How many of the most recent distinct products drive "session" recommendations, and how
+    # much each older one counts relative to the one after it (1: all equal).
+    "RECOMMENDER_SESSION_ITEMS": 5,
+    "RECOMMENDER_SESSION_DECAY": 0.7,
 }
 
 

@@ -206,6 +206,8 @@ class Pipeline:
         self.lists: dict = {}
         self.tuning: dict = {}
         self.data: TrainData | None = None
+        #: The ALS whose item factors serving folds new people into (``recommender.foldin``).
+        self.factors: ALS | None = None
 
     def fit(self, inter, progress=lambda m: None, with_lists: bool = True) -> "Pipeline":
         cfg = self.config
@@ -227,4 +229,5 @@ class Pipeline:
             if als is None:
                 als = ALS(factors=64, regularization=0.1, iterations=10).fit(data)
             self.lists = item_lists(data, int(cfg["item_neighbours"]), als)
+            self.factors = als
         return self

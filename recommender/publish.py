@@ -2,7 +2,8 @@
 
 Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``bought`` (user -> items),
 ``<prefix>:v<N>:bought_together`` / ``similar`` (item -> items), ``<prefix>:v<N>:popular``
-and ``trending`` (lists, overall and ``:cat:<name>``). ``<prefix>:current`` names the version.
+and ``trending`` (lists, overall and ``:cat:<name>``), ``factors`` and ``factors:meta`` (item
+factors as float32 bytes, for ``recommender.foldin``). ``<prefix>:current`` names the version.
 """
 
 from __future__ import annotations
@@ -68,4 +69,7 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
         r.set(key(version, name), _items(model, model.popular(top_n, trending=trending)))
         for category in categories:
             r.set(key(version, f"{name}:cat:{category}"), _items(model, model.popular(top_n, category, trending)))
+    from recommender.foldin import publish_factors  # it builds on this module's keys
+
+    publish_factors(r, version, model)  # item factors etc., for people the model has not seen
     r.set(current_key(), version)

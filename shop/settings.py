@@ -217,8 +217,9 @@ SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
 ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab"]
 # Where the KPI digest's links point.
 ECRM_SITE_URL = SITE_URL
-# Campaigns' messages and preferences are part of a customer's export and erasure.
-ECRM_PERSONAL_DATA = ["campaigns.privacy.personal_data"]
+# Campaigns' messages and preferences, and the recommender's recent activity in Redis, are part
+# of a customer's export and erasure.
+ECRM_PERSONAL_DATA = ["campaigns.privacy.personal_data", "recommender.privacy.personal_data"]
 
 # --- Campaigns: links in e-mails use the site's public address; the delivery-events webhook
 # (django-anymail's normalised shape) is enabled by a "user:password" secret.

@@ -20,12 +20,22 @@ Product = get_model("catalogue", "Product")
 MAX_K = 24
 
 
+class BecauseSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField(source="pk")
+    title = serializers.CharField(source="get_title")
+    url = serializers.CharField(source="get_absolute_url")
+
+
 class RecommendationSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(source="product.pk")
     title = serializers.CharField(source="product.get_title")
     url = serializers.CharField(source="product.get_absolute_url")
-    source = serializers.CharField()
+    source = serializers.CharField(help_text="the list it came from: for_you, discover, fresh (personal, from "
+                                             "factors recalculated on the fly), session, bought_together, "
+                                             "similar, category, popular")
     token = serializers.CharField()
+    because = BecauseSerializer(allow_null=True, help_text="the product the shopper viewed whose neighbours "
+                                                           "brought this one (\"Because you viewed …\"), or null")
 
 
 class RecommendationsView(APIView):
