@@ -36,7 +36,9 @@ def _items(model, row) -> str:
     return ",".join(str(model.item_ids[i]) for i in row if i >= 0)
 
 
-def publish(version: int, model, *, top_n: int = 50) -> None:
+def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None:
+    """Write ``model``'s lists under ``version``; then serve it, unless ``serve`` is False
+    (an A/B test's variant is published for its arm only)."""
     r = client()
     users = np.arange(len(model.meta["user_ids"]), dtype=np.int64)
     for name, exclude_seen in (("for_you", False), ("discover", True)):
@@ -68,4 +70,5 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
         r.set(key(version, name), _items(model, model.popular(top_n, trending=trending)))
         for category in categories:
             r.set(key(version, f"{name}:cat:{category}"), _items(model, model.popular(top_n, category, trending)))
-    r.set(current_key(), version)
+    if serve:
+        r.set(current_key(), version)

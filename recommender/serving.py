@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import redis
 from recommender.catalogue import catalogue
-from recommender.publish import client, current_key, key
+from recommender.experiments import version_for
+from recommender.publish import client, key
 from recommender.tokens import make_token
 CHAINS = {
     "for_you": ["for_you", "popular"],
@@ -65,10 +66,9 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
     if slot not in CHAINS:
         raise ValueError(f"unknown slot {slot!r}; slots: {', '.join(CHAINS)}")
     try:
-        version = client().get(current_key())
+        version = version_for(person)  # the serving version, or the person's arm's in an A/B test
         if version is None:
             return []
-        version = int(version)
         candidates = _candidates(slot, person=person, product=product, version=version)
         excluded = {str(product.pk)} if product is not None else set()
         if slot == "discover" and person:  # nothing they bought, whichever list it comes from

@@ -365,8 +365,14 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
     {
         "label": _("Recommender"),
         "icon": "fas fa-magic",
-        "url_name": "recommender-dashboard:versions",
-        "access_fn": _staff_with("recommender.view_modelversion"),
+        "children": [
+            {"label": _("Model versions"), "url_name": "recommender-dashboard:versions",
+             "access_fn": _staff_with("recommender.view_modelversion")},
+            {"label": _("Slot report"), "url_name": "recommender-dashboard:slots",
+             "access_fn": _staff_with("recommender.view_modelversion")},
+            {"label": _("A/B tests"), "url_name": "recommender-dashboard:experiments",
+             "access_fn": _staff_with("recommender.view_experiment")},
+        ],
     },
     {
         "label": _("Tracking"),
