@@ -13,6 +13,9 @@ DEFAULTS = {
     "RECOMMENDER_KEEP_VERSIONS": 5,
     # Redis key prefix for published lists.
     "RECOMMENDER_REDIS_PREFIX": "reco",
+    # Where links and images in e-mail blocks point, e.g. "https://shop.example.com"
+    # (None: https:// and the domain of Django's current Site).
+    "RECOMMENDER_EMAIL_BASE_URL": None,
 }
 
 

@@ -392,5 +392,6 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
 
 WAGTAIL_SITE_NAME = OSCAR_SHOP_NAME
 WAGTAILADMIN_BASE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+RECOMMENDER_EMAIL_BASE_URL = WAGTAILADMIN_BASE_URL  # links in recommendation e-mail blocks
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx", "zip"]
