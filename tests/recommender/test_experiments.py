@@ -243,7 +243,8 @@ def test_the_dashboard_trains_a_candidate_on_a_real_worker(shop, worker, make_st
     finally:
         app.conf.task_default_queue = default_queue
     assert response.status_code == 302
-    assert wait_for(lambda: ModelVersion.objects.filter(status=ModelVersion.TRAINED).exists(), timeout=120)
+    done = ModelVersion.objects.filter(status=ModelVersion.TRAINED).exclude(path="")  # created first, finished later
+    assert wait_for(done.exists, timeout=120), "the worker did not train the candidate"
     candidate = ModelVersion.objects.get(status=ModelVersion.TRAINED)
     assert candidate.note == "Candidate: BPR, 16 factors, regularisation 0.01, no blend"
     assert candidate.chosen["new"] == {"kind": "bpr", "params": {"factors": 16, "regularization": 0.01}}
