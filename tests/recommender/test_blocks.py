@@ -60,6 +60,18 @@ def test_a_content_page_block_with_its_own_slot_heading_and_count(shop, site_pag
     assert len(titles) == 2 and "tea" not in titles  # discover: never what they bought
 
 
+def test_marketing_finds_the_block_in_the_page_editor(site_pages, make_staff):
+    from shop.pages.models import HomePage
+    from shop.roles import MARKETING
+
+    marketing = Client()
+    marketing.force_login(make_staff("m@example.com", group=MARKETING))
+    editor = marketing.get(f"/cms/pages/{HomePage.objects.get().pk}/edit/")
+    html = editor.content.decode()
+    assert editor.status_code == 200 and "Recommendations" in html and "Recommended for you" in html
+    assert "Discover" in html  # the slot choices reach the editor
+
+
 def test_the_block_offers_only_slots_a_page_can_fill():
     from django.core.exceptions import ValidationError
 
