@@ -223,6 +223,12 @@ def test_experiment_screens_permissions_csrf_and_bad_input(shop, make_staff):
     assert marketing.get("/dashboard/recommender/experiments/987654/").status_code == 404
     assert marketing.post(f"/dashboard/recommender/experiments/{experiment.pk}/stop/").status_code == 302
     assert Experiment.objects.get().status == Experiment.STOPPED and not client().exists(running_key())
+    # The variant won: serve it to everyone from the results page.
+    stopped = marketing.get(f"/dashboard/recommender/experiments/{experiment.pk}/").content.decode()
+    assert f"Serve v{candidate.pk} to everyone" in stopped and "Stop experiment" not in stopped
+    assert marketing.post(f"/dashboard/recommender/{candidate.pk}/serve/").status_code == 302
+    assert ModelVersion.objects.get(pk=candidate.pk).status == ModelVersion.SERVING
+    assert client().get(current_key()) == str(candidate.pk)
 
 
 @pytest.mark.slow
