@@ -21,6 +21,9 @@ DEFAULTS = {
     # much each older one counts relative to the one after it (1: all equal).
     "RECOMMENDER_SESSION_ITEMS": 5,
     "RECOMMENDER_SESSION_DECAY": 0.7,
+    # Where links and images in e-mail blocks point, e.g. "https://shop.example.com"
+    # (None: https:// and the domain of Django's current Site).
+    "RECOMMENDER_EMAIL_BASE_URL": None,
 }
 
 

@@ -31,3 +31,35 @@ class ModelVersion(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.pk} ({self.get_status_display()})"
+
+
+class Experiment(models.Model):
+    """An A/B test of two model versions. Visitors are split by a stable hash of their
+    person key and the experiment's id (``recommender.experiments.arm_of``), so each stays
+    in one arm; ``variant_share`` percent see the variant, the rest the control. Both
+    versions are fixed when the experiment starts, so the arms compare exactly two models
+    even if a retrain promotes another version meanwhile. One experiment runs at a time."""
+
+    RUNNING, STOPPED = "running", "stopped"
+    STATUSES = [(RUNNING, "Running"), (STOPPED, "Stopped")]
+
+    name = models.CharField(max_length=120)
+    control = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    variant = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    variant_share = models.PositiveSmallIntegerField(default=50, help_text="percent of visitors who see the variant")
+    status = models.CharField(max_length=10, choices=STATUSES, default=RUNNING, db_index=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=models.Q(status="running"),
+                                    name="one_running_experiment"),
+            models.CheckConstraint(condition=models.Q(variant_share__gte=1, variant_share__lte=99),
+                                   name="experiment_share_1_to_99"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.control_id} vs v{self.variant_id})"

@@ -96,12 +96,15 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
         progress("no user has two baskets: no validation possible, using defaults")
         default = {"kind": "blend", "params": {"w": 0.9, "repeat": {"kind": "repeat", "params": {}},
                                                "discovery": {"kind": "itemknn", "params": {"neighbours": 100}}}}
-        return {"chosen": {"next": default, "new": {"kind": "itemknn", "params": {"neighbours": 100}}},
+        chosen = cfg.get("fixed") or {"next": default, "new": {"kind": "itemknn", "params": {"neighbours": 100}}}
+        return {"chosen": {"next": chosen["next"], "new": chosen["new"]},
                 "validation": [], "seconds": time.monotonic() - t0, "validation_users": 0}
     vdata = TrainData.build(vs.train, cfg)
     vs = vs.sample(int(cfg["max_validation_users"]), int(cfg["seed"]))
     targets = {t: task_targets(vs, vdata, t) for t in TASKS}
     progress(f"validation: {len(targets['next'][0])} users (next basket), {len(targets['new'][0])} (new items)")
+    if cfg.get("fixed"):
+        return _fixed(cfg, vdata, targets, k, t0, progress)
     fitted, table = {}, []
 
     def run(s):
@@ -163,6 +166,18 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
     return {"chosen": {"next": chosen_next["spec"], "new": chosen_new["spec"]},
             "validation": table, "seconds": round(time.monotonic() - t0, 1),
             "validation_users": len(targets["next"][0]),
+            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress)}
+
+
+def _fixed(cfg: dict, vdata, targets, k: int, t0: float, progress) -> dict:
+    """The tuning record of a configuration given rather than searched: each task's spec
+    measured on the validation split (so it can be compared with the serving one)."""
+    fixed = cfg["fixed"]
+    progress(f"fixed configuration: {fixed}")
+    measured = _incumbent(fixed, vdata, targets, k, progress)
+    table = [{"spec": fixed[task], task: measured[task]} for task in TASKS if task in measured]
+    return {"chosen": {"next": fixed["next"], "new": fixed["new"]}, "validation": table,
+            "seconds": round(time.monotonic() - t0, 1), "validation_users": len(targets["next"][0]),
             "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress)}
 
 

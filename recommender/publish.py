@@ -37,7 +37,9 @@ def _items(model, row) -> str:
     return ",".join(str(model.item_ids[i]) for i in row if i >= 0)
 
 
-def publish(version: int, model, *, top_n: int = 50) -> None:
+def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None:
+    """Write ``model``'s lists under ``version``; then serve it, unless ``serve`` is False
+    (an A/B test's variant is published for its arm only)."""
     r = client()
     users = np.arange(len(model.meta["user_ids"]), dtype=np.int64)
     for name, exclude_seen in (("for_you", False), ("discover", True)):
@@ -72,4 +74,5 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
     from recommender.foldin import publish_factors  # it builds on this module's keys
 
     publish_factors(r, version, model)  # item factors etc., for people the model has not seen
-    r.set(current_key(), version)
+    if serve:
+        r.set(current_key(), version)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import redis
 from recommender.catalogue import catalogue
 from recommender.config import DEFAULT_EVENT_WEIGHTS
+from recommender.experiments import chosen_version, running_key
 from recommender.foldin import personal_items, state_of
 from recommender.publish import client, current_key, key
 from recommender.recent import EMPTY, Recent, recent_key, session_candidates
@@ -87,14 +88,15 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
     if slot not in CHAINS:
         raise ValueError(f"unknown slot {slot!r}; slots: {', '.join(CHAINS)}")
     try:
-        pipe = client().pipeline(transaction=False)  # one round trip: the version, their activity
-        pipe.get(current_key())
+        # One round trip: the serving version, a running A/B test, the person's recent activity.
+        pipe = client().pipeline(transaction=False)
+        pipe.mget(current_key(), running_key())
         if person:
             pipe.lrange(recent_key(person), 0, -1)
-        version, *raw_recent = pipe.execute()
+        (current, running), *raw_recent = pipe.execute()
+        version = chosen_version(current, running, person)  # their arm's version in an A/B test
         if version is None:
             return []
-        version = int(version)
         state = state_of(version)
         recent = Recent.parse(raw_recent[0], state.event_weights if state else DEFAULT_EVENT_WEIGHTS) \
             if raw_recent and raw_recent[0] else EMPTY

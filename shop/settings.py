@@ -398,8 +398,14 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
     {
         "label": _("Recommender"),
         "icon": "fas fa-magic",
-        "url_name": "recommender-dashboard:versions",
-        "access_fn": _staff_with("recommender.view_modelversion"),
+        "children": [
+            {"label": _("Model versions"), "url_name": "recommender-dashboard:versions",
+             "access_fn": _staff_with("recommender.view_modelversion")},
+            {"label": _("Slot report"), "url_name": "recommender-dashboard:slots",
+             "access_fn": _staff_with("recommender.view_modelversion")},
+            {"label": _("A/B tests"), "url_name": "recommender-dashboard:experiments",
+             "access_fn": _staff_with("recommender.view_experiment")},
+        ],
     },
     {
         "label": _("Tracking"),
@@ -419,5 +425,6 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
 
 WAGTAIL_SITE_NAME = OSCAR_SHOP_NAME
 WAGTAILADMIN_BASE_URL = SITE_URL
+RECOMMENDER_EMAIL_BASE_URL = SITE_URL  # links in recommendation e-mail blocks
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx", "zip"]

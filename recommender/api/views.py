@@ -64,7 +64,8 @@ class RecommendationsView(APIView):
         elif slot in ("bought_together", "similar"):
             raise ValidationError({"product": f"the {slot} slot needs a product"})
         django_request = request._request
-        items = recommendations_for(slot=slot, person=person_of(django_request), product=product,
+        person = person_of(django_request)
+        items = recommendations_for(slot=slot, person=person, product=product,
                                     basket=getattr(django_request, "basket", None), k=k)
-        record_impressions(items, slot)
+        record_impressions(items, slot, person)
         return Response(RecommendationSerializer(items, many=True).data)

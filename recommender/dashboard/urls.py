@@ -1,6 +1,6 @@
 from django.urls import path
 
-from recommender.dashboard import views
+from recommender.dashboard import experiment_views, views
 
 app_name = "recommender-dashboard"
 
@@ -9,4 +9,9 @@ urlpatterns = [
     path("retrain/", views.RetrainView.as_view(), name="retrain"),
     path("slots/", views.SlotReportView.as_view(), name="slots"),
     path("<int:pk>/serve/", views.RollBackView.as_view(), name="roll-back"),
+    path("experiments/", experiment_views.ExperimentListView.as_view(), name="experiments"),
+    path("experiments/candidate/", experiment_views.CandidateView.as_view(), name="candidate"),
+    path("experiments/start/", experiment_views.ExperimentStartView.as_view(), name="experiment-start"),
+    path("experiments/<int:pk>/", experiment_views.ExperimentResultsView.as_view(), name="experiment"),
+    path("experiments/<int:pk>/stop/", experiment_views.ExperimentStopView.as_view(), name="experiment-stop"),
 ]

@@ -24,7 +24,8 @@ def person_of(request) -> str:
 @register.simple_tag(takes_context=True)
 def recommendations(context, slot, product=None, k=4):
     request = context.get("request")
-    items = recommendations_for(slot=slot, person=person_of(request), product=product,
+    person = person_of(request)
+    items = recommendations_for(slot=slot, person=person, product=product,
                                 basket=getattr(request, "basket", None), k=int(k))
-    record_impressions(items, slot)
+    record_impressions(items, slot, person)
     return items
