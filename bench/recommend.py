@@ -1,12 +1,13 @@
 """``recommendations_for`` latency with Redis, against a bare Redis read in the same run.
 
 Trains on the store's own data (run ``make seed`` first) into a private Redis prefix,
-then times each slot for a sample of customers and products, warm (each product served
-once before): p50 and p99 (goal: p99 under 2 ms) and the ratio to one ``GET`` of a
-published list, which is the floor. Two kinds of people the model has never seen are
-timed too, with three product views each in their recent activity (as tracking's consumer
-leaves it): an anonymous visitor ("session": the neighbours of what they viewed) and a
-brand-new customer ("fresh": factors recalculated on the fly from the item factors).
+then times each slot (all eight, with the shop's rules) for a sample of customers and
+products, warm (each product served once before): p50 and p99 (goal: p99 under 2 ms) and
+the ratio to one ``GET`` of a published list, which is the floor. Two kinds of people the
+model has never seen are timed too, with three product views each in their recent activity
+(as tracking's consumer leaves it): an anonymous visitor ("session": the neighbours of
+what they viewed) and a brand-new customer ("fresh": factors recalculated on the fly from
+the item factors).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def run(*, requests: int) -> int:  # noqa: ARG001 - a fixed sample per slot
 
 
 def _measure(version, Product) -> dict[str, list[float]]:
+    from oscar.core.loading import get_class, get_model
+
     from recommender.publish import client, key
     from recommender.serving import recommendations_for
 
@@ -61,34 +64,44 @@ def _measure(version, Product) -> dict[str, list[float]]:
     persons = [rng.choice(people) for _ in range(SAMPLES)]
     visitors, newcomers = _unseen_people(rng, products)
     items = list(Product.objects.filter(pk__in=[rng.choice(products) for _ in range(SAMPLES)]))
-    # Warm up: connections, and each process's catalogue of the products it serves
-    # (a product then costs a query again only after it changes).
-    for person, product in zip(persons, items * (SAMPLES // max(1, len(items)) + 1)):
-        recommendations_for(person=person)
-        recommendations_for(slot="discover", person=person)
-        recommendations_for(slot="bought_together", product=product, k=4)
-        recommendations_for(slot="similar", product=product, k=4)
-    for visitor, newcomer in zip(visitors, newcomers):
-        recommendations_for(person=visitor, k=8)
-        recommendations_for(person=newcomer, k=8)
-    timings: dict[str, list[float]] = {"Redis GET (floor)": [], "for_you": [], "discover": [],
-                                       "bought_together": [], "similar": [],
-                                       "for_you, visitor": [], "for_you, new customer": []}
-    popular = key(version.pk, "popular")
-    for person, product, visitor, newcomer in zip(
-            persons, items * (SAMPLES // max(1, len(items)) + 1), visitors, newcomers):
-        for slot, call in (
-            ("Redis GET (floor)", lambda: r.get(popular)),
-            ("for_you", lambda: recommendations_for(person=person, k=8)),
-            ("discover", lambda: recommendations_for(slot="discover", person=person, k=8)),
-            ("bought_together", lambda: recommendations_for(slot="bought_together", product=product, k=4)),
-            ("similar", lambda: recommendations_for(slot="similar", product=product, k=4)),
-            ("for_you, visitor", lambda: recommendations_for(person=visitor, k=8)),
-            ("for_you, new customer", lambda: recommendations_for(person=newcomer, k=8)),
-        ):
+    # A basket of two products for "complete your order" (its lines read once, as a page would).
+    basket = get_model("basket", "Basket").objects.create()
+    basket.strategy = get_class("partner.strategy", "Selector")().strategy()
+    try:
+        for product in items[:2]:
+            basket.add_product(product)
+        basket.all_lines()
+        calls = {  # slot -> call(person, product, visitor, newcomer)
+            "for_you": lambda p, item, v, n: recommendations_for(person=p, k=8),
+            "discover": lambda p, item, v, n: recommendations_for(slot="discover", person=p, k=8),
+            "buy_again": lambda p, item, v, n: recommendations_for(slot="buy_again", person=p, k=8),
+            "bought_together": lambda p, item, v, n: recommendations_for(slot="bought_together", product=item, k=4),
+            "similar": lambda p, item, v, n: recommendations_for(slot="similar", product=item, k=4),
+            "upsell": lambda p, item, v, n: recommendations_for(slot="upsell", person=p, product=item, k=4),
+            "complete_order": lambda p, item, v, n: recommendations_for(slot="complete_order", person=p,
+                                                                        basket=basket, k=4),
+            "trending": lambda p, item, v, n: recommendations_for(slot="trending", product=item, k=4),
+            "for_you, visitor": lambda p, item, v, n: recommendations_for(person=v, k=8),
+            "for_you, new customer": lambda p, item, v, n: recommendations_for(person=n, k=8),
+        }
+        rows = list(zip(persons, items * (SAMPLES // max(1, len(items)) + 1), visitors, newcomers))
+        # Warm up: connections, each process's catalogue of the products it serves (a product
+        # then costs a query again only after it changes) and its rules.
+        for row in rows:
+            for call in calls.values():
+                call(*row)
+        timings: dict[str, list[float]] = {"Redis GET (floor)": [], **{slot: [] for slot in calls}}
+        popular = key(version.pk, "popular")
+        for row in rows:
             t = time.perf_counter()
-            call()
-            timings[slot].append((time.perf_counter() - t) * 1000)
+            r.get(popular)
+            timings["Redis GET (floor)"].append((time.perf_counter() - t) * 1000)
+            for slot, call in calls.items():
+                t = time.perf_counter()
+                call(*row)
+                timings[slot].append((time.perf_counter() - t) * 1000)
+    finally:
+        basket.delete()
     return timings
 
 

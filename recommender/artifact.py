@@ -5,7 +5,7 @@ Layout of ``DIR``::
     model.json        format, version, config, chosen parameters, validation
                       metrics, rankers (kind + params), user and item id maps,
                       item categories
-    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending)
+    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending, buy_again)
     seen.npz          users x items "already bought" (for --exclude-seen)
     lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors)
     factors.npz       item factors of the ALS that people unknown to the model are folded

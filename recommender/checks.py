@@ -1,7 +1,10 @@
-"""System checks for the ``RECOMMENDER_*`` settings of real-time serving: a typo is reported
-by ``manage.py check`` (and at start-up), not found later by a shopper's empty slot."""
+"""System checks for the ``RECOMMENDER_*`` settings of real-time serving and of the serving
+rules: a typo is reported by ``manage.py check`` (and at start-up), not found later by a
+shopper's empty slot."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from django.core.checks import Error, register
 
@@ -25,4 +28,15 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
     decay = setting("RECOMMENDER_SESSION_DECAY")
     if isinstance(decay, bool) or not isinstance(decay, (int, float)) or not 0 < decay <= 1:
         errors.append(_error("RECOMMENDER_SESSION_DECAY", f"must be a number above 0 and at most 1, not {decay!r}."))
+    ratio = setting("RECOMMENDER_UPSELL_PRICE_RATIO")
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float, Decimal)) or ratio <= 1:
+        errors.append(_error("RECOMMENDER_UPSELL_PRICE_RATIO", f"must be a number above 1 (the highest up-sell "
+                             f"price as a multiple of the product's), not {ratio!r}."))
+    cap = setting("RECOMMENDER_CATEGORY_CAP")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+        errors.append(_error("RECOMMENDER_CATEGORY_CAP", f"must be a whole number of items (0 or None: no cap), "
+                             f"not {cap!r}."))
+    if not isinstance(setting("RECOMMENDER_REPEATABLE_DEFAULT"), bool):
+        errors.append(_error("RECOMMENDER_REPEATABLE_DEFAULT", "must be True or False (False: products of "
+                             "classes without a repeat-purchase policy are bought once)."))
     return errors

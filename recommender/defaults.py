@@ -24,6 +24,15 @@ DEFAULTS = {
     # Where links and images in e-mail blocks point, e.g. "https://shop.example.com"
     # (None: https:// and the domain of Django's current Site).
     "RECOMMENDER_EMAIL_BASE_URL": None,
+    # Up-sell ("you may also like"): similar items priced above the page's product, up to this
+    # multiple of its price, come first (1.5: price in (p, 1.5 p]).
+    "RECOMMENDER_UPSELL_PRICE_RATIO": 1.5,
+    # At most this many items from one category in a slot (None or 0: no cap); the cap gives
+    # way only when too few other candidates are left.
+    "RECOMMENDER_CATEGORY_CAP": 3,
+    # Whether products of a class with no repeat-purchase policy (dashboard: Recommender →
+    # Repeat purchase) may be recommended again to someone who bought them.
+    "RECOMMENDER_REPEATABLE_DEFAULT": False,
 }
 
 

@@ -212,6 +212,16 @@ def build(s: dict, data: TrainData, cache: dict):
     return cache[key]
 
 
+def repeat_spec(chosen_next: dict) -> dict:
+    """The "buy again" ranking: the repeat part of the chosen "for you" model (tuned), or the
+    user's purchases by frequency when that model has none."""
+    if chosen_next["kind"] == "repeat":
+        return chosen_next
+    if chosen_next["kind"] == "blend":
+        return chosen_next["params"]["repeat"]
+    return {"kind": "repeat", "params": {}}
+
+
 class Pipeline:
     """Tuned rankers for both tasks plus the fallback and item-to-item lists, fitted on all data."""
 
@@ -237,6 +247,7 @@ class Pipeline:
             "popular": build({"kind": "popularity", "params": {}}, data, cache),
             "trending": build({"kind": "popularity", "params": {"half_life_days": cfg["trending_half_life_days"]}},
                               data, cache),
+            "buy_again": build(repeat_spec(self.tuning["chosen"]["next"]), data, cache),
         }
         if with_lists:
             progress("item-to-item lists")

@@ -1,6 +1,7 @@
 """Publish a trained version's lists to Redis, under its version, then switch serving to it.
 
-Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``bought`` (user -> items),
+Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``bought`` / ``buy_again``
+(user -> items; ``buy_again`` is ``bought`` ranked by the model's repeat-purchase scores),
 ``<prefix>:v<N>:bought_together`` / ``similar`` (item -> items), ``<prefix>:v<N>:popular``
 and ``trending`` (lists, overall and ``:cat:<name>``), ``factors`` and ``factors:meta`` (item
 factors as float32 bytes, for ``recommender.foldin``). ``<prefix>:current`` names the version.
@@ -37,6 +38,24 @@ def _items(model, row) -> str:
     return ",".join(str(model.item_ids[i]) for i in row if i >= 0)
 
 
+def _repeat_scores(model):
+    """Users x items repeat-purchase scores (sparse): the model's "buy again" ranker (or, in a
+    model trained before it had one, the "for you" model's repeat part); None when there is
+    neither (then "buy again" keeps the model's item order)."""
+    ranker = model.rankers.get("buy_again") or model.rankers.get("for_you")
+    repeat = ranker if getattr(ranker, "kind", "") == "repeat" else getattr(ranker, "repeat", None)
+    return getattr(repeat, "R", None)
+
+
+def _by_repeat(bought: np.ndarray, repeat, user: int) -> np.ndarray:
+    """A person's purchases, most likely to be bought again first ("buy again")."""
+    if repeat is None:
+        return bought
+    row = repeat[user]
+    scores = dict(zip(row.indices, row.data))
+    return np.array(sorted(bought, key=lambda i: -scores.get(i, 0.0)), dtype=np.int64)
+
+
 def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None:
     """Write ``model``'s lists under ``version``; then serve it, unless ``serve`` is False
     (an A/B test's variant is published for its arm only)."""
@@ -49,11 +68,18 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
             r.hset(key(version, name), mapping={model.meta["user_ids"][u]: _items(model, row)
                                                 for u, row in zip(batch, items)})
     seen = model.seen.tocsr()  # what each person already bought: "discover" never shows it
+    repeat = _repeat_scores(model)
     for start in range(0, len(users), BATCH):
-        mapping = {model.meta["user_ids"][u]: _items(model, seen.indices[seen.indptr[u]:seen.indptr[u + 1]])
-                   for u in users[start:start + BATCH] if seen.indptr[u + 1] > seen.indptr[u]}
+        mapping, again = {}, {}
+        for u in users[start:start + BATCH]:
+            bought = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
+            if len(bought):
+                person = model.meta["user_ids"][u]
+                mapping[person] = _items(model, bought)
+                again[person] = _items(model, _by_repeat(bought, repeat, u))
         if mapping:
             r.hset(key(version, "bought"), mapping=mapping)
+            r.hset(key(version, "buy_again"), mapping=again)
     for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed")):
         mapping = {}
         for item in model.item_ids:

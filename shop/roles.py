@@ -37,7 +37,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
                  "view_segmentmembership", "view_customer_reports",
                  "view_savedfunnel", "add_savedfunnel", "change_savedfunnel", "delete_savedfunnel"],
         "recommender": ["view_modelversion", "add_modelversion", "change_modelversion",
-                        "view_experiment", "add_experiment", "change_experiment"],
+                        "view_experiment", "add_experiment", "change_experiment"] + [
+            f"{action}_{model}" for model in ("merchandisingrule", "repurchasepolicy")
+            for action in ("add", "change", "delete", "view")],
         "campaigns": ["view_message", "retry_message", "view_suppression", "add_suppression",
                       "delete_suppression"],
         "wagtailimages": ["add_image", "change_image", "choose_image"],

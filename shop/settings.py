@@ -405,6 +405,10 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("recommender.view_modelversion")},
             {"label": _("A/B tests"), "url_name": "recommender-dashboard:experiments",
              "access_fn": _staff_with("recommender.view_experiment")},
+            {"label": _("Merchandising"), "url_name": "recommender-dashboard:rules",
+             "access_fn": _staff_with("recommender.view_merchandisingrule")},
+            {"label": _("Repeat purchase"), "url_name": "recommender-dashboard:repurchase",
+             "access_fn": _staff_with("recommender.view_repurchasepolicy")},
         ],
     },
     {
