@@ -106,7 +106,7 @@ def recent_forget(*, person_keys: set[str], anonymous_ids: set[str]) -> None:
     pipe.delete(*[recent_key(person) for person in people])
     version = r.get(current_key())
     if version is not None:
-        for name in ("for_you", "discover", "bought"):
+        for name in ("for_you", "discover", "bought", "buy_again"):
             pipe.hdel(key(int(version), name), *people)
     pipe.execute()
 

@@ -271,6 +271,7 @@ def test_erasing_a_customer_forgets_their_recent_activity_and_lists(shop, django
     _store(django_capture_on_commit_callbacks, _viewed(products["mug"], anonymous_id="phone-1"))  # linked to them
     assert client().exists(recent_key(person), recent_key("anon:phone-1")) == 2
     assert client().hexists(key(version.pk, "for_you"), person)
+    assert client().hexists(key(version.pk, "buy_again"), person)  # tea, their repeat purchase
     profiles_refresh(person_keys={person})
     exported = export_files(person_identities(Profile.objects.get(person_key=person)))
     assert {entry["product_id"] for entry in exported["recent_product_activity.json"]} == {str(products["mug"].pk)}
@@ -278,4 +279,5 @@ def test_erasing_a_customer_forgets_their_recent_activity_and_lists(shop, django
         customer_erase(Profile.objects.get(person_key=person), staff=None)
     assert client().exists(recent_key(person), recent_key("anon:phone-1")) == 0
     assert not client().hexists(key(version.pk, "for_you"), person)
+    assert not client().hexists(key(version.pk, "buy_again"), person)
     assert {r.source for r in recommendations_for(person=person, k=2)} == {"popular"}
