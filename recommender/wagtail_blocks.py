@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from wagtail import blocks
 
-from recommender.serving import CHAINS
-
-#: Slots that need the product a page is about; a content page has none.
-PRODUCT_SLOTS = {"bought_together", "similar"}
+from recommender.slots import PRODUCT_SLOTS, SLOTS  # PRODUCT_SLOTS need a product: a content page has none
 
 
 def page_slot_choices() -> list[tuple[str, str]]:
     """The slots a page without a product can show (read when the form is built, so slots
     added to serving later appear without a migration)."""
-    return [(slot, slot.replace("_", " ").capitalize()) for slot in CHAINS if slot not in PRODUCT_SLOTS]
+    return [(slot, slot.replace("_", " ").capitalize()) for slot in SLOTS if slot not in PRODUCT_SLOTS]
 
 
 class RecommendationsBlock(blocks.StructBlock):
     slot = blocks.ChoiceBlock(choices=page_slot_choices, default="for_you",
                               help_text="For you: the visitor's own mix of buying again and discovery; "
-                                        "Discover: only products they never bought. Visitors the "
-                                        "store does not know yet see what is popular.")
+                                        "Discover: only products they never bought; Buy again: their "
+                                        "consumables; Complete order: what goes with their basket; "
+                                        "Trending: rising now. Visitors the store does not know yet see "
+                                        "what is popular.")
     heading = blocks.CharBlock(max_length=120, default="Recommended for you")
     count = blocks.IntegerBlock(min_value=1, max_value=24, default=4)
 

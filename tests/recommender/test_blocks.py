@@ -78,7 +78,8 @@ def test_the_block_offers_only_slots_a_page_can_fill():
     from recommender.wagtail_blocks import RecommendationsBlock, page_slot_choices
 
     slots = [slot for slot, _label in page_slot_choices()]
-    assert "for_you" in slots and "bought_together" not in slots and "similar" not in slots
+    assert "for_you" in slots and "bought_together" not in slots and "similar" not in slots and "upsell" not in slots
+    assert {"buy_again", "complete_order", "trending"} <= set(slots)
     block = RecommendationsBlock()
     with pytest.raises(ValidationError):
         block.clean(block.to_python({"slot": "bought_together", "heading": "x", "count": 4}))
