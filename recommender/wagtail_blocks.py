@@ -20,10 +20,8 @@ def page_slot_choices() -> list[tuple[str, str]]:
 class RecommendationsBlock(blocks.StructBlock):
     slot = blocks.ChoiceBlock(choices=page_slot_choices, default="for_you",
                               help_text="For you: the visitor's own mix of buying again and discovery; "
-                                        "Discover: only products they never bought; Buy again: their "
-                                        "consumables; Complete order: what goes with their basket; "
-                                        "Trending: rising now. Visitors the store does not know yet see "
-                                        "what is popular.")
+                                        "Discover: only products they never bought. Visitors the "
+                                        "store does not know yet see what is popular.")
     heading = blocks.CharBlock(max_length=120, default="Recommended for you")
     count = blocks.IntegerBlock(min_value=1, max_value=24, default=4)
 
