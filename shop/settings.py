@@ -369,6 +369,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Product conversion"), "url_name": "ecrm-dashboard:product-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
+            {"label": _("Traffic and campaigns"), "url_name": "ecrm-dashboard:traffic-report",
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Lifetime value"), "url_name": "ecrm-dashboard:clv-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("KPI digest"), "url_name": "ecrm-dashboard:digest",
