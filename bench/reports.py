@@ -88,11 +88,11 @@ def _generate(rng: random.Random, now) -> None:
                            user if name == "Order Completed" else "", key, when, when, "browser",
                            json.dumps({"page": {"path": rng.choice(pages)}}), json.dumps(properties), "{}", when))
         sessions.append((key, anon, user, start, start + timedelta(seconds=160), rng.choice(pages), source, medium,
-                         campaign, referrer, term, 1, 5, n in ordering))
+                         campaign, referrer, term, 1, 5, n in ordering, rng.choice(("desktop", "mobile", "tablet"))))
     print(f"  {len(sessions):,} sessions, {len(events):,} events drawn in {time.monotonic() - started:.1f} s", flush=True)
     _copy("tracking_session", ["key", "visitor", "user_id", "started_at", "last_event_at", "entry_path", "source",
                                "medium", "campaign", "referrer_domain", "search_terms", "page_count", "event_count",
-                               "converted"], sessions)
+                               "converted", "device"], sessions)
     _copy("tracking_event", ["message_id", "type", "event", "name", "anonymous_id", "user_id", "session_id",
                              "timestamp", "received_at", "source", "context", "properties", "traits", "stored_at"],
           events)

@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from ecrm.dashboard.forms import CampaignCostForm
-from ecrm.dashboard.report_views import _days, report_period
+from ecrm.dashboard.report_views import ReportInputError, _days, report_period, requested_days
 from ecrm.models import CampaignCost, TrafficDay
 from ecrm.traffic import DIMENSIONS, campaign_returns, known_campaigns, traffic_daily, traffic_rows
 from tracking.dashboard.views import StaffPermission
@@ -23,8 +23,10 @@ EMPTY_LABELS = {"source": "(none)", "medium": "(none)", "campaign": "(no campaig
 
 
 def _dimension(request) -> str:
-    value = request.GET.get("dimension", "")
-    return value if value in DIMENSIONS else TrafficDay.SOURCE
+    value = request.GET.get("dimension", "") or TrafficDay.SOURCE
+    if value not in DIMENSIONS:
+        raise ReportInputError(f"dimension must be one of: {', '.join(DIMENSIONS)} (got “{value[:30]}”)")
+    return value
 
 
 def _ratio(value) -> str:
@@ -39,14 +41,23 @@ class TrafficReportView(StaffPermission, TemplateView):
     template_name = "ecrm/dashboard/traffic_report.html"
 
     def get(self, request, *args, **kwargs):
-        dimension, days = _dimension(request), _days(request)
+        try:
+            dimension, days = _dimension(request), requested_days(request)
+            if request.GET.get("format", "html") not in ("html", "csv"):
+                raise ReportInputError("format must be html or csv")
+        except ReportInputError as exc:
+            dimension, days = TrafficDay.SOURCE, _days(request)
+            response = self.render_to_response(self.context(
+                dimension, days, traffic_rows(dimension, *report_period(days)), CampaignCostForm(), error=str(exc)))
+            response.status_code = 400
+            return response
         first, last = report_period(days)
         rows = traffic_rows(dimension, first, last)
         if request.GET.get("format") == "csv":
             return self.csv(rows, dimension, first, last)
         return self.render_to_response(self.context(dimension, days, rows, CampaignCostForm()))
 
-    def context(self, dimension, days, rows, form) -> dict:
+    def context(self, dimension, days, rows, form, error: str = "") -> dict:
         first, last = report_period(days)
         empty = EMPTY_LABELS[dimension]
         for row in rows:
@@ -65,7 +76,7 @@ class TrafficReportView(StaffPermission, TemplateView):
         return self.get_context_data(
             dimension=dimension, dimensions=DIMENSIONS, dimension_label=DIMENSIONS[dimension], days=days, first=first, last=last, rows=rows[:200],
             row_count=len(rows), totals=totals, chart=chart, returns=campaign_returns(first, last), form=form,
-            campaigns=known_campaigns(),
+            campaigns=known_campaigns(), error=error,
             can_enter_costs=self.request.user.has_perm("ecrm.add_campaigncost"),
             can_delete_costs=self.request.user.has_perm("ecrm.delete_campaigncost"))
 

@@ -39,8 +39,10 @@ def test_the_report_by_each_dimension_with_chart_and_csv(marketer):
     assert "spring,1,1,1.0000,1,100.00,0,0.00" in csv and "launch,1,0,0.0000,0,0.00,1,100.00" in csv
     terms = marketer.get(REPORT, {"dimension": "search_term", "format": "csv"}).content.decode()
     assert "cast iron skillet,1,0,0.0000,0,0.00,0,0.00" in terms
-    # An unknown dimension or period falls back to the defaults rather than failing.
-    assert marketer.get(REPORT, {"dimension": "nonsense", "days": "-3"}).status_code == 200
+    for bad, reason in (({"dimension": "nonsense"}, "dimension must be one of"), ({"days": "-3"}, "days must be"),
+                        ({"days": "181"}, "from 1 to 180"), ({"format": "xls"}, "format must be html or csv")):
+        response = marketer.get(REPORT, bad)
+        assert response.status_code == 400 and reason in response.content.decode()
 
 
 def test_a_marketer_enters_a_cost_and_sees_roi(marketer):
