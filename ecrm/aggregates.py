@@ -160,7 +160,8 @@ class Tally:
 
     def order(self, day: date, revenue: Decimal, last: Touch | None, first: Touch | None, products: set[str]) -> None:
         for touch, prefix in ((last, ""), (first, "first_touch_")):
-            for dimension, value in (touch.values() if touch else dict.fromkeys(dict(TrafficDay.DIMENSIONS), "")).items():
+            values = touch.values() if touch else dict.fromkeys(dict(TrafficDay.DIMENSIONS), "")
+            for dimension, value in values.items():
                 counts = self.traffic[(dimension, day, value[:500])]
                 counts[f"{prefix}orders"] += 1
                 counts[f"{prefix}revenue"] += revenue
@@ -243,7 +244,8 @@ def first_touches(orders: list[tuple[str, str, str, datetime]]) -> dict[str, Tou
     touches = {}
     for message_id, _anon, _user, when in orders:
         visitors, users = ids_of[message_id]
-        candidates = [t for v in visitors for t in by_visitor.get(v, ())] + [t for u in users for t in by_user.get(u, ())]
+        candidates = ([t for v in visitors for t in by_visitor.get(v, ())]
+                      + [t for u in users for t in by_user.get(u, ())])
         candidates = [t for t in candidates if t.started_at <= when]
         if candidates:
             touches[message_id] = min(candidates, key=lambda t: (t.started_at, t.key))

@@ -74,7 +74,8 @@ class TrafficReportView(StaffPermission, TemplateView):
                   ("sessions", "converted_sessions", "orders", "revenue", "first_touch_orders", "first_touch_revenue")}
         totals["conversion_rate"] = totals["converted_sessions"] / totals["sessions"] if totals["sessions"] else None
         return self.get_context_data(
-            dimension=dimension, dimensions=DIMENSIONS, dimension_label=DIMENSIONS[dimension], days=days, first=first, last=last, rows=rows[:200],
+            dimension=dimension, dimensions=DIMENSIONS, dimension_label=DIMENSIONS[dimension], days=days,
+            first=first, last=last, rows=rows[:200],
             row_count=len(rows), totals=totals, chart=chart, returns=campaign_returns(first, last), form=form,
             campaigns=known_campaigns(), error=error,
             can_enter_costs=self.request.user.has_perm("ecrm.add_campaigncost"),
