@@ -328,6 +328,13 @@ def aggregates_rebuild(first: date, last: date) -> dict[str, int]:
     """Recompute the daily tables for the days ``first``..``last`` from the raw sessions and
     events. Returns how many sessions, orders and product pairs were counted."""
     since, until = day_bounds(first, last)
+    if connection.vendor == "postgresql":
+        # Consumers adding batches wait until this commits; batches committed before it
+        # took the lock are in what it reads, later ones add to what it writes: none is
+        # counted twice or lost.
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {', '.join(m._meta.db_table for m in (TrafficDay, ProductDay, SessionProgress))}"
+                           " IN EXCLUSIVE MODE")
     TrafficDay.objects.filter(day__range=(first, last)).delete()
     ProductDay.objects.filter(day__range=(first, last)).delete()
     SessionProgress.objects.filter(day__range=(first, last)).delete()

@@ -218,3 +218,21 @@ def test_events_arriving_out_of_time_order_are_replayed(products):
     (skillet,) = product_conversion(first, last)[0]
     assert (skillet["views"], skillet["adds"], skillet["orders"]) == (1, 1, 1)
     _agrees_with_raw()
+
+
+def test_the_nightly_task_rebuilds_yesterday_and_today(products):
+    from ecrm.tasks import rebuild_recent_aggregates
+
+    send(*script(*products))
+    first, last = report_period(30)
+    expected = _by_value(traffic_rows("source", first, last))
+    TrafficDay.objects.all().delete()
+    ProductDay.objects.all().delete()
+    rebuild_recent_aggregates()
+    # a0's visit three days ago is outside the two days: only its first-touch credit, on
+    # the order's day, comes back.
+    source = _by_value(traffic_rows("source", first, last))
+    assert "facebook" in source and source["facebook"]["sessions"] == 0
+    assert source["facebook"]["first_touch_revenue"] == Decimal("100.00")
+    assert {k: v for k, v in source.items() if k != "facebook"} == {
+        k: v for k, v in expected.items() if k != "facebook"}
