@@ -22,6 +22,7 @@ BENCHMARKS = {
     "recommend": "bench.recommend",
     "product_page": "bench.product_page",
     "support": "bench.support",
+    "reports": "bench.reports",
 }
 
 

@@ -75,21 +75,28 @@ def parse_steps(text: str) -> list[dict]:
     return steps
 
 
-def _reached(trace: SessionTrace, steps: list[dict]) -> int:
+def reached(trace: SessionTrace, steps: list[dict]) -> int:
     """How many steps this session reached."""
-    moment = None
-    for index, step in enumerate(steps):
+    return progress(trace, steps)[0]
+
+
+def progress(trace: SessionTrace, steps: list[dict], *, start: int = 0,
+             moment: datetime | None = None) -> tuple[int, datetime | None]:
+    """Steps reached and when the last of them happened, resuming from ``start`` steps
+    reached at ``moment`` (the daily aggregates resume with a session's newer events)."""
+    for index, step in enumerate(steps[start:], start=start):
         if step.get("session"):
             continue
         if "qualified_visit" in step:
             if trace.event_count < step["qualified_visit"]:
-                return index
+                return index, moment
             continue
-        moment = next((when for when, name in trace.events
-                       if name == step["event"] and (moment is None or when >= moment)), None)
-        if moment is None:
-            return index
-    return len(steps)
+        found = next((when for when, name in trace.events
+                      if name == step["event"] and (moment is None or when >= moment)), None)
+        if found is None:
+            return index, moment
+        moment = found
+    return len(steps), moment
 
 
 def funnel(traces: list[SessionTrace], steps: list[dict]) -> dict[str, list[dict]]:
@@ -98,10 +105,15 @@ def funnel(traces: list[SessionTrace], steps: list[dict]) -> dict[str, list[dict
     the drop-off."""
     counts: dict[str, list[int]] = {}
     for trace in traces:
-        reached = _reached(trace, steps)
         row = counts.setdefault(trace.group, [0] * len(steps))
-        for index in range(reached):
+        for index in range(reached(trace, steps)):
             row[index] += 1
+    return funnel_rows(counts, steps)
+
+
+def funnel_rows(counts: dict[str, list[int]], steps: list[dict]) -> dict[str, list[dict]]:
+    """``funnel``'s rows from the sessions reaching each step per group (also what the
+    daily aggregates give for the default funnel)."""
     result = {}
     for group, row in sorted(counts.items()):
         result[group] = [{

@@ -292,3 +292,88 @@ class SavedFunnel(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Daily aggregates for the reports (ecrm.aggregates keeps them current) -------------------
+
+
+class TrafficDay(models.Model):
+    """One day of one traffic dimension's value: the sessions that started that day, how many
+    of them converted, and the orders completed that day credited to it by last touch (the
+    order's own session) and by first touch (the customer's first known session)."""
+
+    SOURCE, MEDIUM, CAMPAIGN, LANDING_PAGE, REFERRER, SEARCH_TERM = (
+        "source", "medium", "campaign", "landing_page", "referrer", "search_term")
+    DIMENSIONS = [(SOURCE, "Source"), (MEDIUM, "Medium"), (CAMPAIGN, "Campaign"),
+                  (LANDING_PAGE, "Landing page"), (REFERRER, "Referrer"), (SEARCH_TERM, "External search term")]
+
+    day = models.DateField()
+    dimension = models.CharField(max_length=20, choices=DIMENSIONS)
+    value = models.CharField(max_length=500, blank=True, help_text="empty: none (no campaign, no referrer…)")
+    sessions = models.PositiveIntegerField(default=0)
+    converted_sessions = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0, help_text="last touch")
+    revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0, help_text="last touch")
+    first_touch_orders = models.PositiveIntegerField(default=0)
+    first_touch_revenue = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["dimension", "day", "value"], name="ecrm_traffic_day_once")]
+
+
+class ProductDay(models.Model):
+    """One day of one product: sessions that first viewed it and first added it that day,
+    and the completed orders that contained it."""
+
+    day = models.DateField()
+    product_id = models.CharField(max_length=100)
+    viewing_sessions = models.PositiveIntegerField(default=0)
+    adding_sessions = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "product_id"], name="ecrm_product_day_once")]
+
+
+class SessionProgress(models.Model):
+    """One session as the aggregates have counted it so far: how far along the default funnel
+    (``ecrm.funnels.DEFAULT_STEPS``) it got, which products it viewed and added, whether it
+    converted. The next batch of its events is compared with this row, not with the session's
+    whole history; the funnel report counts these rows instead of replaying events."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    day = models.DateField(help_text="the day the session started")
+    source = models.CharField(max_length=100, blank=True)
+    medium = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=200, blank=True)
+    reached = models.PositiveSmallIntegerField(default=1, help_text="funnel steps reached, the session itself included")
+    reached_at = models.DateTimeField(null=True, blank=True, help_text="when the last step reached happened")
+    seen_until = models.DateTimeField(null=True, blank=True, help_text="the latest funnel event counted")
+    viewed = models.JSONField(default=list, blank=True, help_text="product ids viewed")
+    added = models.JSONField(default=list, blank=True, help_text="product ids added to the basket")
+    converted = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+
+class CampaignCost(models.Model):
+    """What a campaign cost over a period, entered by marketing, for the ROI report."""
+
+    campaign = models.CharField(max_length=200, help_text="the utm_campaign name, as sessions record it")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    cost = models.DecimalField(max_digits=12, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    entered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-starts_on", "campaign"]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                              name="ecrm_campaign_cost_period"),
+                       models.CheckConstraint(condition=models.Q(cost__gte=0), name="ecrm_campaign_cost_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} {self.starts_on}–{self.ends_on}: {self.cost}"

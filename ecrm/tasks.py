@@ -41,3 +41,10 @@ def send_kpi_digests(now: str | None = None) -> int:
     from ecrm.digest import digests_send
 
     return digests_send(now=parse_datetime(now) if now else None)
+
+
+@shared_task(name="ecrm.tasks.rebuild_recent_aggregates", ignore_result=True)
+def rebuild_recent_aggregates() -> None:
+    """Yesterday's and today's report aggregates from the raw events (nightly): repairs a
+    batch whose receiver failed, credits first touches with identity links learnt since."""
+    call_command("ecrm_rebuild_aggregates", "--days", "2", verbosity=0)

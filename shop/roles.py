@@ -35,7 +35,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "ecrm": ["view_profile", "tag_profile", "view_customernote", "view_consent",
                  "view_segment", "add_segment", "change_segment", "delete_segment", "export_segment",
                  "view_segmentmembership", "view_customer_reports",
-                 "view_savedfunnel", "add_savedfunnel", "change_savedfunnel", "delete_savedfunnel"],
+                 "view_savedfunnel", "add_savedfunnel", "change_savedfunnel", "delete_savedfunnel",
+                 "view_campaigncost", "add_campaigncost", "change_campaigncost", "delete_campaigncost"],
         "recommender": ["view_modelversion", "add_modelversion", "change_modelversion",
                         "view_experiment", "add_experiment", "change_experiment"] + [
             f"{action}_{model}" for model in ("merchandisingrule", "repurchasepolicy")

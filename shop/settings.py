@@ -204,6 +204,7 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-profiles": {"task": "ecrm.tasks.rebuild_profiles", "schedule": 24 * 3600.0},
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
     "refresh-scores": {"task": "ecrm.tasks.refresh_scores", "schedule": 24 * 3600.0},
+    "rebuild-recent-aggregates": {"task": "ecrm.tasks.rebuild_recent_aggregates", "schedule": crontab(hour=3, minute=30)},
     "train-recommender": {"task": "recommender.tasks.train", "schedule": 24 * 3600.0},
     # Hourly: the KPI digests due (from ECRM_DIGEST_SEND_HOUR, once per recipient and period).
     "send-kpi-digests": {"task": "ecrm.tasks.send_kpi_digests", "schedule": crontab(minute=5)},
@@ -368,6 +369,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
             {"label": _("Funnel"), "url_name": "ecrm-dashboard:funnel-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Product conversion"), "url_name": "ecrm-dashboard:product-report",
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
+            {"label": _("Traffic and campaigns"), "url_name": "ecrm-dashboard:traffic-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Lifetime value"), "url_name": "ecrm-dashboard:clv-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},

@@ -1,7 +1,7 @@
 from django import forms
 
 from ecrm.desk import DeskError, parse_tags
-from ecrm.models import Consent, DigestSubscription
+from ecrm.models import CampaignCost, Consent, DigestSubscription
 
 
 class NoteForm(forms.Form):
@@ -43,4 +43,32 @@ class DigestForm(forms.Form):
         data = super().clean()
         if data.get("frequency") == DigestSubscription.WEEKLY and data.get("weekday") is None:
             raise forms.ValidationError("Choose the weekday of the weekly digest.")
+        return data
+
+
+class CampaignCostForm(forms.ModelForm):
+    """What a campaign cost over a period (the ROI report's denominator)."""
+
+    class Meta:
+        model = CampaignCost
+        fields = ["campaign", "starts_on", "ends_on", "cost", "note"]
+        widgets = {"starts_on": forms.DateInput(attrs={"type": "date"}),
+                   "ends_on": forms.DateInput(attrs={"type": "date"})}
+        labels = {"starts_on": "From", "ends_on": "To (inclusive)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["class"] = "form-control"
+
+    def clean_cost(self):
+        cost = self.cleaned_data["cost"]
+        if cost is not None and cost < 0:
+            raise forms.ValidationError("A cost cannot be negative.")
+        return cost
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise forms.ValidationError("The period ends before it starts.")
         return data

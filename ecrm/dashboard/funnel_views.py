@@ -5,7 +5,6 @@ chart and CSV) and saving, updating and deleting named funnels."""
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
@@ -16,7 +15,8 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from ecrm.dashboard.report_views import ReportInputError, _days, requested_days
+from ecrm.aggregates import FUNNEL_SPLITS, day_bounds, default_funnel
+from ecrm.dashboard.report_views import ReportInputError, _days, report_period, requested_days
 from ecrm.funnel_data import SPLITS, check_events, funnel_traces
 from ecrm.funnels import DEFAULT_STEPS, FunnelError, funnel, parse_steps, step_label, steps_text
 from ecrm.models import SavedFunnel
@@ -67,8 +67,11 @@ class FunnelReportView(StaffPermission, TemplateView):
                 raise ReportInputError(f"split must be one of: {', '.join(k for k in SPLITS if k)} (or nothing)")
         except (FunnelError, ReportInputError) as exc:
             return self.page([str(exc)], text=text, saved=saved, days=_days(request), status=400)
-        until = timezone.now()
-        result = funnel(funnel_traces(steps, until - timedelta(days=days), until, split), steps)
+        first, last = report_period(days)
+        if steps == DEFAULT_STEPS and split in FUNNEL_SPLITS:  # counted per session as events arrive
+            result = default_funnel(first, last, split)
+        else:
+            result = funnel(funnel_traces(steps, day_bounds(first, last)[0], timezone.now(), split), steps)
         if request.GET.get("format") == "csv":
             return self._csv(result)
         return self.page([], text=text, saved=saved, steps=steps, result=result, days=days, split=split)

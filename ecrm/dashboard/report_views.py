@@ -118,18 +118,24 @@ def _days(request, default: int = 30) -> int:
         return default
 
 
+def report_period(days: int) -> tuple:
+    """The last ``days`` whole local days, today included: (first, last) dates, as the daily
+    aggregates count them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return today - timedelta(days=days - 1), today
+
+
 class ProductConversionReportView(StaffPermission, TemplateView):
     permission_required = "ecrm.view_customer_reports"
     template_name = "ecrm/dashboard/product_report.html"
 
     def get(self, request, *args, **kwargs):
-        from datetime import timedelta
-
-        from django.utils import timezone
-
         days = _days(request)
-        until = timezone.now()
-        products, categories = product_conversion(until - timedelta(days=days), until)
+        products, categories = product_conversion(*report_period(days))
         if request.GET.get("format") == "csv":
             response = HttpResponse(content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = 'attachment; filename="product-conversion.csv"'

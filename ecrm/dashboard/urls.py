@@ -1,7 +1,7 @@
 from django.urls import path
 
 from ecrm.dashboard import (customer_report_views, digest_views, duplicate_views, funnel_views, privacy_views,
-                            report_views, segment_views, views)
+                            report_views, segment_views, traffic_views, views)
 
 app_name = "ecrm-dashboard"
 
@@ -38,4 +38,11 @@ urlpatterns = [
 urlpatterns += [
     path("<int:pk>/export/", privacy_views.CustomerExportView.as_view(), name="customer-export"),
     path("<int:pk>/erase/", privacy_views.CustomerEraseView.as_view(), name="customer-erase"),
+]
+
+urlpatterns += [
+    path("reports/traffic/", traffic_views.TrafficReportView.as_view(), name="traffic-report"),
+    path("reports/traffic/costs/", traffic_views.CampaignCostCreateView.as_view(), name="campaign-cost-create"),
+    path("reports/traffic/costs/<int:pk>/delete/", traffic_views.CampaignCostDeleteView.as_view(),
+         name="campaign-cost-delete"),
 ]

@@ -1,31 +1,32 @@
 """View → basket → purchase conversion per product and category, by hand."""
 
-from datetime import timedelta
-
 import pytest
 from django.test import Client
-from django.utils import timezone
 
-from ecrm.product_conversion import product_conversion
+from ecrm.dashboard.report_views import report_period
+from ecrm.product_conversion import product_conversion, product_conversion_raw
 from shop.roles import MARKETING, SUPPORT
-from tests.helpers import place_order
-from tracking.models import Event
 
 pytestmark = pytest.mark.django_db
 
 
 def test_conversion_by_product_and_category(product_in_stock, countries, make_staff):
-    now = timezone.now()
+    from tests.ecrm.test_traffic import at, send
+
     pid = str(product_in_stock.pk)
     n = 0
+    messages = []
     for session, names in (("s1", ["Product Viewed", "Product Viewed", "Product Added"]), ("s2", ["Product Viewed"]),
                            ("s3", ["Product Viewed"]), ("s4", ["Product Viewed", "Product Added"])):
         for name in names:
             n += 1
-            Event.objects.create(message_id=f"e{n}", type="track", event=name, anonymous_id=session, session_id=session,
-                                 timestamp=now, received_at=now, source="server", properties={"product_id": pid})
-    place_order(product_in_stock)
-    products, categories = product_conversion(now - timedelta(days=1), now + timedelta(minutes=1))
+            messages.append({"messageId": f"e{n}", "event": name, "anonymousId": session, "timestamp": at(n / 60),
+                             "properties": {"product_id": pid}})
+    messages.append({"messageId": "o1", "event": "Order Completed", "anonymousId": "s4", "timestamp": at(0.5),
+                     "properties": {"order_id": "1", "total": 34.99, "products": [{"product_id": pid}]}})
+    send(*messages)
+    products, categories = product_conversion(*report_period(30))
+    assert (products, categories) == product_conversion_raw(*report_period(30))
     (row,) = products
     assert (row["views"], row["adds"], row["orders"]) == (4, 2, 1)  # sessions viewing, sessions adding, orders
     assert (row["view_to_basket"], row["basket_to_purchase"], row["view_to_purchase"]) == (0.5, 0.5, 0.25)
