@@ -7,7 +7,8 @@ Layout of ``DIR``::
                       item categories
     <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending)
     seen.npz          users x items "already bought" (for --exclude-seen)
-    lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors)
+    lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors,
+                      and content when item features were given)
 
 Sparse matrices are stored as their CSR parts (``name@data``, ``name@indices``,
 ``name@indptr``, ``name@shape``) so loading uses ``allow_pickle=False``.

@@ -53,6 +53,9 @@ class Interactions:
     weights: np.ndarray
     item_category: np.ndarray | None = None  # per item, "" when unknown
     meta: dict = field(default_factory=dict)
+    #: Per item text and attributes (``recommender.items.ItemFeatures``), for the content
+    #: model; None when only interactions are known.
+    item_features: object = None
 
     @property
     def n_users(self) -> int:
@@ -76,7 +79,7 @@ class Interactions:
     def subset(self, mask: np.ndarray) -> "Interactions":
         return Interactions(
             self.user_ids, self.item_ids, self.users[mask], self.items[mask], self.times[mask],
-            self.events[mask], self.weights[mask], self.item_category, dict(self.meta),
+            self.events[mask], self.weights[mask], self.item_category, dict(self.meta), self.item_features,
         )
 
     @classmethod

@@ -6,6 +6,8 @@
   also looked at").
 * ``similar_factors``: cosine between ALS item factors: similar taste even
   without direct co-occurrence.
+* ``content``: cosine between the items' TF-IDF feature vectors (title,
+  description, category, brand, attributes): known for new products too.
 
 Each is an items x items sparse matrix with the top ``n`` neighbours per row.
 """
@@ -16,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.data import DAY
+from recommender.rankers.content import content_similarity
 from recommender.rankers.factor import ALS
 from recommender.rankers.neighbours import cosine_topk
 
@@ -74,6 +77,8 @@ def item_lists(data, n: int = 20, als: ALS | None = None) -> dict[str, sp.csr_ma
         out["similar_viewed"] = cosine_topk(Vw, n)
     if als is not None:
         out["similar_factors"] = factor_neighbours(als.V, n)
+    if inter.item_features is not None:
+        out["content"] = content_similarity(inter.item_features, n, data.config.get("content_field_weights"))
     return out
 
 

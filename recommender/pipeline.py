@@ -9,7 +9,9 @@ best candidate by NDCG@k wins:
 * ``next`` (the "for you" list, rebuys allowed): repeat, discovery models,
   and blends of the best repeat model with the best discovery models over a
   grid of blend weights;
-* ``new`` (``--exclude-seen``): discovery models only.
+* ``new`` (``--exclude-seen``): discovery models only, and, when item
+  features are known, blends of the best of them with content similarity
+  (chosen only where they measure better than discovery alone).
 
 Candidates run cheapest and most promising first; optional ones stop when
 the time budget is spent. The chosen values and the validation table are
@@ -33,6 +35,8 @@ from recommender.rankers.blend import FILL, spec
 from recommender.split import last_basket_split
 
 BLEND_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
+#: Weights of content similarity tried in blends with the best "new items" model.
+CONTENT_WEIGHTS = (0.05, 0.1, 0.2, 0.35, 0.5)
 
 
 def _key(s: dict) -> str:
@@ -62,6 +66,9 @@ def candidate_specs(cfg: dict, data: TrainData) -> tuple[list, list]:
         s("itemknn", neighbours=100, shrink=10.0),
         s("als", factors=32, regularization=0.05, alpha=5.0, transform="binary", iterations=15),
     ]
+    if data.inter.item_features is not None:
+        essential.append(s("content"))
+        optional.append(s("content", neighbours=200))
     if mixed:
         optional[1:1] = [s("ease", lam=500.0, max_items=cap, transform="purchases"),
                          s("itemknn", neighbours=100, transform="purchases")]
@@ -72,16 +79,18 @@ def candidate_specs(cfg: dict, data: TrainData) -> tuple[list, list]:
     return essential, optional
 
 
-def _eval_blends(repeat, discovery, data, users, targets, k, weights, batch=512):
-    """Metrics for every blend weight, scoring the two children once per user batch."""
+def _eval_blends(repeat, discovery, data, users, targets, k, weights, exclude=None, batch=512):
+    """Metrics for every blend weight, scoring the two children once per user batch.
+    ``exclude`` (rows aligned with ``users``) for the "new items" task."""
     recs = {w: [] for w in weights}
     for start in range(0, len(users), batch):
         u = users[start:start + batch]
+        ex = exclude[start:start + batch] if exclude is not None else None
         r = normalise_rows(repeat.score(u))
         d = normalise_rows(discovery.score(u))
         for w in weights:
             sc = r + FILL * d if w >= 1.0 else w * r + (1 - w) * d
-            items, _ = topk(sc, k, repeat.tiebreak)
+            items, _ = topk(sc, k, repeat.tiebreak, ex)
             recs[w].extend(row[row >= 0] for row in items)
     return {w: summarise(recs[w], targets, data.n_items, k) for w in weights}
 
@@ -139,7 +148,7 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
         rows = [r for r in table if task in r and r["spec"]["kind"] in kinds]
         return sorted(rows, key=lambda r: -r[task]["ndcg"])
 
-    discovery_kinds = {"ease", "itemknn", "als", "bpr", "popularity"}
+    discovery_kinds = {"ease", "itemknn", "als", "bpr", "popularity", "content"}
     repeats = best("next", {"repeat"})
     if repeats:
         rep = fitted[_key(repeats[0]["spec"])]
@@ -156,6 +165,17 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
                 table.append({"spec": spec(Blend.of(rep, disc, w)), "next": m})
             progress(f"  blends of {rep.describe()} with {disc.describe()}: best next ndcg "
                      f"{max(r['next']['ndcg'] for r in table[-len(BLEND_WEIGHTS):]):.4f}")
+    contents = best("new", {"content"})
+    if contents:
+        content = fitted[_key(contents[0]["spec"])]
+        users, tg = targets["new"]
+        for row in best("new", discovery_kinds - {"content"})[:1]:
+            disc = fitted[_key(row["spec"])]
+            measured = _eval_blends(content, disc, vdata, users, tg, k, CONTENT_WEIGHTS, exclude=vdata.seen[users])
+            for w, m in measured.items():
+                table.append({"spec": spec(Blend.of(content, disc, w)), "new": m})
+            progress(f"  blends of {content.describe()} into {disc.describe()}: best new ndcg "
+                     f"{max(m['ndcg'] for m in measured.values()):.4f}")
     chosen_next = best("next", set(REGISTRY))[0]
     chosen_new = best("new", set(REGISTRY))[0]
     progress(f"chosen for next basket: {chosen_next['spec']} (validation ndcg {chosen_next['next']['ndcg']:.4f})")

@@ -1,7 +1,7 @@
 """Publish a trained version's lists to Redis, under its version, then switch serving to it.
 
 Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``bought`` (user -> items),
-``<prefix>:v<N>:bought_together`` / ``similar`` (item -> items), ``<prefix>:v<N>:popular``
+``<prefix>:v<N>:bought_together`` / ``similar`` / ``content`` (item -> items), ``<prefix>:v<N>:popular``
 and ``trending`` (lists, overall and ``:cat:<name>``). ``<prefix>:current`` names the version.
 """
 
@@ -51,7 +51,7 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
                    for u in users[start:start + BATCH] if seen.indptr[u + 1] > seen.indptr[u]}
         if mapping:
             r.hset(key(version, "bought"), mapping=mapping)
-    for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed")):
+    for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed"), ("content", "content")):
         mapping = {}
         for item in model.item_ids:
             neighbours = model.similar(item, top_n, kind=kind)

@@ -27,7 +27,7 @@ CHAINS = {
     "for_you": ["for_you", "popular"],
     "discover": ["discover", "popular"],
     "bought_together": ["bought_together", "similar", "category", "popular"],
-    "similar": ["similar", "category", "popular"],
+    "similar": ["similar", "content", "category", "popular"],
 }
 PERSONAL = {"for_you", "discover"}
 
@@ -46,7 +46,7 @@ def _candidates(slot: str, *, person: str, product, version: int) -> list[tuple[
     for source in CHAINS[slot]:
         if source in PERSONAL:
             raw = r.hget(key(version, source), person) if person else None
-        elif source in ("bought_together", "similar"):
+        elif source in ("bought_together", "similar", "content"):
             raw = r.hget(key(version, source), str(product.pk)) if product is not None else None
         elif source == "category":
             category = r.hget(key(version, "category"), str(product.pk)) if product is not None else None

@@ -15,10 +15,11 @@ from recommender import artifact
 from recommender.config import load_config
 from recommender.defaults import model_dir, setting
 from recommender.errors import InputError
+from recommender.items import with_catalogue
 from recommender.models import ModelVersion
 from recommender.pipeline import Pipeline
 from recommender.publish import publish
-from recommender.store_data import store_interactions
+from recommender.store_data import store_interactions, store_items
 
 
 def train_version(*, progress: Callable[[str], None] = lambda message: None) -> ModelVersion:
@@ -34,7 +35,9 @@ def train_version(*, progress: Callable[[str], None] = lambda message: None) -> 
         config = load_config(overrides={**setting("RECOMMENDER_TRAINING"),
                                         "incumbent": serving.chosen if serving else None})
         progress("reading interactions from the store")
-        interactions = store_interactions(config)
+        # Every public product joins the item index, with its features: new products
+        # get content neighbours (and can be recommended) before anyone has seen them.
+        interactions = with_catalogue(store_interactions(config), store_items())
         pipe = Pipeline(config).fit(interactions, progress)
         artifact.save(pipe, directory)
         model = artifact.load(directory)

@@ -6,6 +6,10 @@ user. Normalising per user puts both on [0, 1] whatever their native scales.
 discovery weight breaks ties among items the user never bought); ``w = 0``
 is pure discovery. The pipeline tunes ``w`` on validation, so the blend
 leans on repeat exactly as much as the data supports.
+
+The same blend mixes content similarity into discovery for the "new items"
+list (the content ranker in the first, ``repeat``, place; the key names are
+kept so that every stored model and serving configuration still loads).
 """
 
 from __future__ import annotations
