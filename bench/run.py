@@ -20,6 +20,7 @@ BENCHMARKS = {
     "pipeline": "bench.pipeline",
     "recommend": "bench.recommend",
     "support": "bench.support",
+    "training": "bench.training",
 }
 
 

@@ -11,7 +11,9 @@ Layout of ``DIR``::
                       and content when item features were given)
 
 Sparse matrices are stored as their CSR parts (``name@data``, ``name@indices``,
-``name@indptr``, ``name@shape``) so loading uses ``allow_pickle=False``.
+``name@indptr``, ``name@shape``) so loading uses ``allow_pickle=False``. The npz
+files are not compressed: zlib on an EASE weight matrix (items x items floats,
+which hardly compress) took longer than training it.
 """
 
 from __future__ import annotations
@@ -71,10 +73,10 @@ def save(pipe, out_dir: str | Path) -> Path:
     data = pipe.data
     rankers = {}
     for name, r in pipe.rankers.items():
-        np.savez_compressed(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
+        np.savez(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
         rankers[name] = {"kind": r.kind, "params": r.params, "description": r.describe()}
-    np.savez_compressed(d / "seen.npz", **_pack({"seen": data.seen}))
-    np.savez_compressed(d / "lists.npz", **_pack(pipe.lists))
+    np.savez(d / "seen.npz", **_pack({"seen": data.seen}))
+    np.savez(d / "lists.npz", **_pack(pipe.lists))
     cats = data.inter.item_category
     meta = {
         "format": FORMAT,

@@ -45,8 +45,13 @@ def view_matrix(inter) -> sp.csr_matrix:
 
 
 def factor_neighbours(V: np.ndarray, n: int, block: int = 1024) -> sp.csr_matrix:
+    """Top ``n`` items by cosine of factors; only positive similarities are kept, so an
+    item without factors (no interactions yet) has no neighbours rather than arbitrary ones."""
     Vn = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
-    return _dense_topk(Vn, n, block)
+    S = _dense_topk(Vn, n, block)
+    S.data[S.data <= 0] = 0.0
+    S.eliminate_zeros()
+    return S
 
 
 def _dense_topk(Vn: np.ndarray, n: int, block: int) -> sp.csr_matrix:

@@ -95,8 +95,9 @@ def _eval_blends(repeat, discovery, data, users, targets, k, weights, exclude=No
     return {w: summarise(recs[w], targets, data.n_items, k) for w in weights}
 
 
-def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
-    """Pick the model for each task on a validation split. Returns the tuning record."""
+def tune(inter, cfg: dict, progress=lambda m: None, fitted: dict | None = None) -> dict:
+    """Pick the model for each task on a validation split. Returns the tuning record;
+    the rankers fitted on the validation data are left in ``fitted`` (spec key -> ranker)."""
     t0 = time.monotonic()
     budget = float(cfg["time_budget_seconds"])
     k = int(cfg["k"])
@@ -111,7 +112,8 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
     vs = vs.sample(int(cfg["max_validation_users"]), int(cfg["seed"]))
     targets = {t: task_targets(vs, vdata, t) for t in TASKS}
     progress(f"validation: {len(targets['next'][0])} users (next basket), {len(targets['new'][0])} (new items)")
-    fitted, table = {}, []
+    fitted = {} if fitted is None else fitted
+    table = []
 
     def run(s):
         key = _key(s)
@@ -183,19 +185,21 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
     return {"chosen": {"next": chosen_next["spec"], "new": chosen_new["spec"]},
             "validation": table, "seconds": round(time.monotonic() - t0, 1),
             "validation_users": len(targets["next"][0]),
-            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress)}
+            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress, fitted)}
 
 
-def _incumbent(chosen: dict | None, vdata, targets, k: int, progress) -> dict:
+def _incumbent(chosen: dict | None, vdata, targets, k: int, progress, fitted: dict) -> dict:
     """The serving version's chosen configurations, refitted on this validation split and
     measured on it, so that a new version is compared with the current one on equal
-    terms (the promotion gate). Not a candidate: it cannot be chosen from here."""
+    terms (the promotion gate). Not a candidate: it cannot be chosen from here. Usually
+    the serving configuration is among this run's candidates (or a blend of them): those
+    fits are reused rather than repeated."""
     measured = {}
     for task, s in (chosen or {}).items():
         if task not in TASKS or not s:
             continue
         try:
-            ranker = build(s, vdata, {})
+            ranker = build(s, vdata, fitted)
         except (KeyError, TypeError, ValueError, MemoryError, np.linalg.LinAlgError) as exc:
             progress(f"  the serving configuration for {task} cannot be refitted: {exc}")
             continue
@@ -230,7 +234,8 @@ class Pipeline:
     def fit(self, inter, progress=lambda m: None, with_lists: bool = True) -> "Pipeline":
         cfg = self.config
         progress(f"tuning on a validation split (budget {cfg['time_budget_seconds']:.0f}s)")
-        self.tuning = tune(inter, cfg, progress)
+        validation_fits: dict = {}
+        self.tuning = tune(inter, cfg, progress, validation_fits)
         progress("fitting the chosen models on all data")
         self.data = data = TrainData.build(inter, cfg)
         cache: dict = {}
@@ -243,7 +248,14 @@ class Pipeline:
         }
         if with_lists:
             progress("item-to-item lists")
+            # Item factors for "similar by taste": the chosen ALS if there is one, else the
+            # ALS that did best on validation (fitted on all but the held-out baskets, which
+            # is plenty for item similarities) rather than one more fit.
             als = next((r for r in cache.values() if isinstance(r, ALS)), None)
+            tried = [row for row in self.tuning["validation"] if row["spec"]["kind"] == "als" and "new" in row]
+            if als is None and tried:
+                best = max(tried, key=lambda row: np.nan_to_num(row["new"]["ndcg"], nan=-1.0))
+                als = validation_fits.get(_key(best["spec"]))
             if als is None:
                 als = ALS(factors=64, regularization=0.1, iterations=10).fit(data)
             self.lists = item_lists(data, int(cfg["item_neighbours"]), als)

@@ -8,12 +8,14 @@ and ``trending`` (lists, overall and ``:cat:<name>``). ``<prefix>:current`` name
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice
 
 import numpy as np
 import redis
 from django.conf import settings
 
 from recommender.defaults import setting
+from recommender.itemitem import neighbours_of
 
 BATCH = 2000
 
@@ -32,40 +34,48 @@ def current_key() -> str:
     return f"{setting('RECOMMENDER_REDIS_PREFIX')}:current"
 
 
-def _items(model, row) -> str:
-    return ",".join(str(model.item_ids[i]) for i in row if i >= 0)
+def _joined(ids: list[str], rows) -> list[str]:
+    """Each row of item indices (-1: none) as a comma-separated string of item ids."""
+    return [",".join([ids[i] for i in row if i >= 0]) for row in np.asarray(rows).tolist()]
 
 
 def publish(version: int, model, *, top_n: int = 50) -> None:
     r = client()
-    users = np.arange(len(model.meta["user_ids"]), dtype=np.int64)
+    user_ids = [str(u) for u in model.meta["user_ids"]]
+    item_ids = [str(i) for i in model.item_ids]
+    users = np.arange(len(user_ids), dtype=np.int64)
     for name, exclude_seen in (("for_you", False), ("discover", True)):
         for start in range(0, len(users), BATCH):
             batch = users[start:start + BATCH]
             items, _scores = model.recommend(batch, top_n, exclude_seen=exclude_seen)
-            r.hset(key(version, name), mapping={model.meta["user_ids"][u]: _items(model, row)
-                                                for u, row in zip(batch, items)})
+            r.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH], _joined(item_ids, items))))
     seen = model.seen.tocsr()  # what each person already bought: "discover" never shows it
-    for start in range(0, len(users), BATCH):
-        mapping = {model.meta["user_ids"][u]: _items(model, seen.indices[seen.indptr[u]:seen.indptr[u + 1]])
-                   for u in users[start:start + BATCH] if seen.indptr[u + 1] > seen.indptr[u]}
-        if mapping:
-            r.hset(key(version, "bought"), mapping=mapping)
+    _publish_rows(r, key(version, "bought"), user_ids, item_ids, seen, None)
     for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed"), ("content", "content")):
-        mapping = {}
-        for item in model.item_ids:
-            neighbours = model.similar(item, top_n, kind=kind)
-            if neighbours:
-                mapping[str(item)] = ",".join(map(str, neighbours))
-        if mapping:
-            r.hset(key(version, name), mapping=mapping)
+        if kind in model.lists:
+            _publish_rows(r, key(version, name), item_ids, item_ids, model.lists[kind], top_n)
     categories = sorted({c for c in (model.item_category if model.item_category is not None else []) if c})
     if categories:  # item -> its category, for "popular in this product's category"
         r.hset(key(version, "category"), mapping={str(item): str(category) for item, category
                                                   in zip(model.item_ids, model.item_category) if category})
     for trending in (False, True):
         name = "trending" if trending else "popular"
-        r.set(key(version, name), _items(model, model.popular(top_n, trending=trending)))
+        r.set(key(version, name), _joined(item_ids, [model.popular(top_n, trending=trending)])[0])
         for category in categories:
-            r.set(key(version, f"{name}:cat:{category}"), _items(model, model.popular(top_n, category, trending)))
+            r.set(key(version, f"{name}:cat:{category}"), _joined(item_ids, [model.popular(top_n, category, trending)])[0])
     r.set(current_key(), version)
+
+
+def _publish_rows(r, name: str, keys: list[str], item_ids: list[str], S, top_n: int | None) -> None:
+    """Row ``i`` of the sparse ``S`` (best first, at most ``top_n``) as ``keys[i]`` in hash ``name``;
+    empty rows are left out."""
+    S = S.tocsr()
+    for start in range(0, len(keys), BATCH):
+        mapping = {}
+        for i in range(start, min(start + BATCH, len(keys))):
+            lo, hi = S.indptr[i], S.indptr[i + 1]
+            if hi > lo:
+                row = S.indices[lo:hi] if top_n is None else neighbours_of(S, i, top_n)
+                mapping[keys[i]] = ",".join([item_ids[j] for j in row.tolist()])
+        if mapping:
+            r.hset(name, mapping=mapping)

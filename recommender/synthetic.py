@@ -114,6 +114,10 @@ def iter_rows(n_users: int = 1000, n_items: int = 800, n_categories: int = 12, n
             season = 1 + seasonal_amp * np.sin(2 * np.pi * t / (365 * 86400) + phase)
             w = base * season
             w = w / w.sum()
+            # What rng.choice(n_items, p=w) does, with the cumulative sum computed once per
+            # order instead of once per draw (same draws, same items: much faster).
+            cdf = np.cumsum(w)
+            cdf /= cdf[-1]
             size = 1 + rng.poisson(3)
             basket: set[int] = set()
             for _ in range(size):
@@ -121,7 +125,7 @@ def iter_rows(n_users: int = 1000, n_items: int = 800, n_categories: int = 12, n
                     pool = np.concatenate([staples, np.array(bought)])
                     basket.add(int(rng.choice(pool)))
                 else:
-                    basket.add(int(rng.choice(n_items, p=w)))
+                    basket.add(int(cdf.searchsorted(rng.random(), side="right")))
             clock = t
             for i in basket:
                 for _ in range(rng.integers(1, 3)):
@@ -130,7 +134,7 @@ def iter_rows(n_users: int = 1000, n_items: int = 800, n_categories: int = 12, n
                 emit(u, i, clock, "add_to_basket")
                 clock += rng.integers(10, 60)
             for _ in range(rng.integers(0, 4)):
-                j = int(rng.choice(n_items, p=w))
+                j = int(cdf.searchsorted(rng.random(), side="right"))
                 emit(u, j, clock, "view")
                 clock += rng.integers(10, 60)
                 if rng.random() < 0.2:
