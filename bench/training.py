@@ -10,15 +10,17 @@ baseline is ``implicit``'s ``AlternatingLeastSquares()`` with its defaults, fitt
 same user x item matrix, plus one batch ``recommend`` of the top 50 for every user;
 it runs before and after ours and the ratio uses the mean of the two. Goal: at most 1.5.
 
-Then peak memory: ``python -m recommender train`` on a CSV of about 10,000,000
-interactions (120,000 customers, 20,000 products) in a subprocess, its ``ru_maxrss``.
-Set ``BENCH_TRAINING_MEMORY_ROWS=0`` to skip that part (it takes several minutes), or
-to another number of rows.
+Then peak memory: ``python -m recommender train`` on a CSV of 10,000,000 interactions
+(about 118,000 customers, 20,000 products) in a subprocess, its ``ru_maxrss``. That CSV
+comes from :func:`scaled_rows`, a vectorised generator (the shop simulator would take
+most of an hour for it): Zipf-popular products, each customer keeping mostly to two
+categories, buying again what they bought before, views, basket adds, removals and
+returns, timestamps to the second over a year. Set ``BENCH_TRAINING_MEMORY_ROWS=0`` to
+skip that part (it takes several minutes), or to another number of rows.
 """
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import subprocess
@@ -32,8 +34,10 @@ import numpy as np
 from bench.server import ROOT
 
 USERS, ITEMS = 12_000, 5_000  # about 1.04 million interactions
-MEMORY_ITEMS = 20_000
-ROWS_PER_USER = 86.5  # what the generator gives per customer, on average
+MEMORY_ITEMS, MEMORY_CATEGORIES = 20_000, 40
+ROWS_PER_USER = 85
+EVENTS = np.array(["view", "add_to_basket", "purchase", "remove", "return"])
+EVENT_SHARES = [0.62, 0.2, 0.15, 0.02, 0.01]
 
 
 def _interactions(cfg):
@@ -102,34 +106,63 @@ def _ours(inter, cfg, directory) -> dict[str, float]:
             "chosen": pipe.tuning["chosen"], "candidates": len(pipe.tuning["validation"])}
 
 
-def _peak_memory(rows: int) -> None:
-    from recommender.synthetic import iter_rows
+def scaled_rows(rows: int, n_items: int = MEMORY_ITEMS, seed: int = 2, chunk: int = 1_000_000):
+    """CSV lines (with their newline) of about ``rows`` interactions, ``chunk`` rows at a time."""
+    rng = np.random.default_rng(seed)
+    n_users = max(1, rows // ROWS_PER_USER)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9
+    rng.shuffle(popularity)
+    category = rng.integers(0, MEMORY_CATEGORIES, n_items)
+    by_category = [np.flatnonzero(category == c) for c in range(MEMORY_CATEGORIES)]
+    cdf = [np.cumsum(popularity[items]) / popularity[items].sum() for items in by_category]
+    overall = np.cumsum(popularity) / popularity.sum()
+    favourites = rng.integers(0, MEMORY_CATEGORIES, (n_users, 2))
+    start = np.datetime64("2025-01-01T00:00:00")
+    item_names = np.char.add("p", np.arange(n_items).astype(str))
+    category_names = np.char.add("c", category.astype(str))
+    done = 0
+    while done < rows:
+        n = min(chunk, rows - done)
+        users = rng.integers(0, n_users, n)
+        items = overall.searchsorted(rng.random(n))
+        loyal = rng.random(n) < 0.6  # most events in one of the customer's two categories
+        fav = favourites[users[loyal], rng.integers(0, 2, loyal.sum())]
+        items[loyal] = [by_category[c][cdf[c].searchsorted(x)] for c, x in zip(fav, rng.random(loyal.sum()))]
+        again = rng.random(n) < 0.25  # buying again: the customer's staple, a hash of who they are
+        items[again] = (users[again] * 7919 + rng.integers(0, 4, again.sum())) % n_items
+        events = EVENTS[rng.choice(len(EVENTS), n, p=EVENT_SHARES)]
+        stamps = np.datetime_as_string(start + rng.integers(0, 365 * 86400, n).astype("timedelta64[s]"), unit="s")
+        yield "".join(f"u{u},{item_names[i]},{t}Z,{e},{category_names[i]}\n"
+                      for u, i, t, e in zip(users.tolist(), items.tolist(), stamps.tolist(), events.tolist()))
+        done += n
 
-    users = int(rows / ROWS_PER_USER)
+
+def _peak_memory(rows: int) -> None:
     work = tempfile.mkdtemp(prefix="bench-train-mem-")
     try:
         path = os.path.join(work, "interactions.csv")
         started = time.perf_counter()
-        written = 0
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["user_id", "item_id", "timestamp", "event", "category"])
-            for row in iter_rows(users, MEMORY_ITEMS, seed=2):
-                w.writerow(row)
-                written += 1
-        print(f"peak memory: {written:,} interactions ({users:,} customers, {MEMORY_ITEMS:,} products) written "
-              f"in {time.perf_counter() - started:.0f} s; training with `python -m recommender train` …", flush=True)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("user_id,item_id,timestamp,event,category\n")
+            for lines in scaled_rows(rows):
+                fh.write(lines)
+        print(f"peak memory: {rows:,} interactions ({rows // ROWS_PER_USER:,} customers, {MEMORY_ITEMS:,} products) "
+              f"written in {time.perf_counter() - started:.0f} s; training with `python -m recommender train` …",
+              flush=True)
         started = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "recommender", "train", "--interactions", path,
                                  "--out", os.path.join(work, "model")], cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
+        stderr = proc.stderr.read()  # progress; read as it comes so the pipe never fills
         _pid, status, usage = os.wait4(proc.pid, 0)
-        stderr = proc.stderr.read()
         proc.stderr.close()
         elapsed = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
             print(f"training failed: {stderr.strip().splitlines()[-1:]}")
             return
+        stages = [line for line in stderr.splitlines() if "interactions," in line or "chosen for" in line]
+        for line in stages:
+            print(f"  {line[:160]}")
         print(f"peak memory (ru_maxrss of the training process): {usage.ru_maxrss / 1024 ** 2:.2f} GB; "
               f"trained in {elapsed:.0f} s; the CSV is {os.path.getsize(path) / 1024 ** 2:,.0f} MB")
     finally:

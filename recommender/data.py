@@ -22,6 +22,8 @@ from recommender.errors import InputError
 
 REQUIRED_COLUMNS = ("user_id", "item_id", "timestamp", "event")
 DAY = 86400.0
+#: Parsed timestamps remembered while reading a CSV (dates repeat; seconds mostly do not).
+TIMESTAMP_CACHE = 100_000
 
 
 def parse_timestamp(text: str) -> float:
@@ -155,6 +157,8 @@ def load_csv(path: str | Path, config: dict, progress=None) -> Interactions:
                     t = parse_timestamp(ts)
                 except ValueError:
                     raise InputError(f"{p}: line {lineno}: unparsable timestamp {ts!r} (want ISO 8601)") from None
+                if len(cache) >= TIMESTAMP_CACHE:  # timestamps to the second hardly repeat: stay small
+                    cache.clear()
                 cache[ts] = t
             users.append(uidx.setdefault(row[iu], len(uidx)))
             items.append(iidx.setdefault(row[ii], len(iidx)))

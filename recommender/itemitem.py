@@ -44,7 +44,7 @@ def view_matrix(inter) -> sp.csr_matrix:
     return m
 
 
-def factor_neighbours(V: np.ndarray, n: int, block: int = 1024) -> sp.csr_matrix:
+def factor_neighbours(V: np.ndarray, n: int, block: int = 256) -> sp.csr_matrix:
     """Top ``n`` items by cosine of factors; only positive similarities are kept, so an
     item without factors (no interactions yet) has no neighbours rather than arbitrary ones."""
     Vn = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
@@ -63,7 +63,9 @@ def _dense_topk(Vn: np.ndarray, n: int, block: int) -> sp.csr_matrix:
     for start in range(0, m, block):
         S = Vn[start:start + block] @ Vn.T
         S[np.arange(len(S)), np.arange(start, start + len(S))] = -np.inf
-        part = np.argpartition(-S, keep - 1, axis=1)[:, :keep]
+        # A copy, not a view: a view would keep each block's whole argpartition (block x m
+        # int64) alive until the end, 3 GB for 20,000 items.
+        part = np.argpartition(-S, keep - 1, axis=1)[:, :keep].copy()
         data.append(np.take_along_axis(S, part, axis=1))
         idx.append(part)
     data, idx = np.vstack(data), np.vstack(idx)
