@@ -16,6 +16,9 @@ from django.conf import settings
 
 from recommender.defaults import setting
 from recommender.itemitem import neighbours_of
+from recommender.rankers import Blend
+from recommender.rankers.base import rows, topk
+from recommender.rankers.blend import spec
 
 BATCH = 2000
 
@@ -44,10 +47,9 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
     user_ids = [str(u) for u in model.meta["user_ids"]]
     item_ids = [str(i) for i in model.item_ids]
     users = np.arange(len(user_ids), dtype=np.int64)
-    for name, exclude_seen in (("for_you", False), ("discover", True)):
-        for start in range(0, len(users), BATCH):
-            batch = users[start:start + BATCH]
-            items, _scores = model.recommend(batch, top_n, exclude_seen=exclude_seen)
+    for start in range(0, len(users), BATCH):
+        batch = users[start:start + BATCH]
+        for name, items in _personal(model, batch, top_n).items():
             r.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH], _joined(item_ids, items))))
     seen = model.seen.tocsr()  # what each person already bought: "discover" never shows it
     _publish_rows(r, key(version, "bought"), user_ids, item_ids, seen, None)
@@ -64,6 +66,17 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
         for category in categories:
             r.set(key(version, f"{name}:cat:{category}"), _joined(item_ids, [model.popular(top_n, category, trending)])[0])
     r.set(current_key(), version)
+
+
+def _personal(model, users: np.ndarray, top_n: int) -> dict[str, np.ndarray]:
+    """The "for you" and "discover" top-N of known ``users``. When "for you" blends the
+    "discover" ranker (the usual choice), its scores are computed once for both lists."""
+    for_you, discover = model.rankers["for_you"], model.rankers["discover"]
+    if not (isinstance(for_you, Blend) and for_you.params["discovery"] == spec(discover)):
+        return {"for_you": model.recommend(users, top_n)[0], "discover": model.recommend(users, top_n, True)[0]}
+    d = discover.score(users)
+    return {"for_you": topk(for_you.score(users, discovery_scores=d), top_n, for_you.tiebreak)[0],
+            "discover": topk(d, top_n, discover.tiebreak, rows(model.seen, users))[0]}
 
 
 def _publish_rows(r, name: str, keys: list[str], item_ids: list[str], S, top_n: int | None) -> None:

@@ -43,10 +43,11 @@ class Blend(Ranker):
         self.repeat = REGISTRY[self.params["repeat"]["kind"]](**self.params["repeat"]["params"]).fit(data)
         self.discovery = REGISTRY[self.params["discovery"]["kind"]](**self.params["discovery"]["params"]).fit(data)
 
-    def score(self, users) -> np.ndarray:
+    def score(self, users, discovery_scores: np.ndarray | None = None) -> np.ndarray:
+        """``discovery_scores``: the discovery child's scores for ``users`` if already computed."""
         w = float(self.params["w"])
         r = normalise_rows(self.repeat.score(users))
-        d = normalise_rows(self.discovery.score(users))
+        d = normalise_rows(self.discovery.score(users) if discovery_scores is None else discovery_scores)
         if w >= 1.0:
             return r + FILL * d
         return w * r + (1.0 - w) * d
