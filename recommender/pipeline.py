@@ -14,7 +14,8 @@ best candidate by NDCG@k wins:
   (chosen only where they measure better than discovery alone).
 
 Candidates run cheapest and most promising first; optional ones stop when
-the time budget is spent. The chosen values and the validation table are
+the time budget is spent, and one that would overrun it (as long as the
+slowest of its kind took) is skipped for cheaper ones. The chosen values and the validation table are
 kept in ``self.tuning`` and end up in ``model.json``.
 """
 
@@ -132,18 +133,28 @@ def tune(inter, cfg: dict, progress=lambda m: None, fitted: dict | None = None) 
             users, tg = targets[task]
             row[task] = summarise(recs_for(r, vdata, users, k, task), tg, vdata.n_items, k)
         fitted[key] = fitted[_key(row["spec"])] = r
+        spent[s["kind"]] = max(spent.get(s["kind"], 0.0), time.monotonic() - start)
         table.append(row)
         progress(f"  {r.describe():<60} next ndcg {row['next']['ndcg']:.4f}"
                  + (f"  new ndcg {row['new']['ndcg']:.4f}" if "new" in row else "")
                  + f"  [{time.monotonic() - t0:.0f}s]")
 
+    # Seconds (fit and validation) the slowest candidate of each kind took so far: an
+    # optional candidate that would run past the budget is not started, cheaper ones still
+    # are (on a big catalogue EASE costs many item-kNN or repeat fits).
+    spent: dict[str, float] = {}
     essential, optional = candidate_specs(cfg, vdata)
     for s in essential:
         run(s)
     for s in optional:
-        if time.monotonic() - t0 > 0.7 * budget:
+        elapsed = time.monotonic() - t0
+        if elapsed > 0.7 * budget:
             progress("  time budget reached: remaining candidates skipped")
             break
+        if elapsed + spent.get(s["kind"], 0.0) > 0.7 * budget:
+            progress(f"  {s['kind']} {s['params']} skipped: would take about {spent[s['kind']]:.0f}s, "
+                     "past the time budget")
+            continue
         run(s)
 
     def best(task, kinds):
