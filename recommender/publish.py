@@ -8,7 +8,6 @@ and ``trending`` (lists, overall and ``:cat:<name>``). ``<prefix>:current`` name
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import islice
 
 import numpy as np
 import redis
