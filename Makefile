@@ -62,7 +62,7 @@ check: install
 # storefront and ingest read the seeded store; pipeline and support (100,000 generated
 # customers) need PostgreSQL and get a throwaway one.
 bench: install
-	$(PY) bench/run.py --only storefront --only ingest --only recommend --only training
+	$(PY) bench/run.py --only storefront --only ingest --only recommend --only product_page --only training
 	$(PY) scripts/test_services.py -- $(PY) bench/run.py --only pipeline --only support --migrate
 
 clean:

@@ -15,10 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BENCHMARKS = {
+    "customers": "bench.customers",
     "ingest": "bench.ingest",
     "storefront": "bench.storefront",
     "pipeline": "bench.pipeline",
     "recommend": "bench.recommend",
+    "product_page": "bench.product_page",
     "support": "bench.support",
     "training": "bench.training",
 }

@@ -1,3 +1,4 @@
+"""Campaigns: triggered flows, broadcasts and order-status notices, sent exactly once through an outbox."""
 from django.apps import AppConfig
 
 
@@ -6,3 +7,11 @@ class CampaignsConfig(AppConfig):
     label = "campaigns"
     verbose_name = "Campaigns"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from campaigns import checks, receivers  # noqa: F401  registers checks; order-status notices
+        from campaigns.order_status import event_types_ensure
+
+        post_migrate.connect(event_types_ensure, sender=self, dispatch_uid="campaigns.event_types")

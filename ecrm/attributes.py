@@ -61,18 +61,6 @@ def _latest(a, b):
     return b if a is None else a if b is None else max(a, b)
 
 
-def device_of(user_agent: str) -> str:
-    """desktop, mobile or tablet, from a user agent (as analytics tools bucket them)."""
-    agent = (user_agent or "").lower()
-    if not agent:
-        return ""
-    if "ipad" in agent or "tablet" in agent or ("android" in agent and "mobile" not in agent):
-        return "tablet"
-    if "mobile" in agent or "iphone" in agent or "android" in agent:
-        return "mobile"
-    return "desktop"
-
-
 def touch(visit: Visit | None) -> dict:
     if visit is None:
         return {}

@@ -40,6 +40,13 @@ def step_label(step: dict) -> str:
     return step["event"]
 
 
+def steps_text(steps: list[dict]) -> str:
+    """The steps as ``parse_steps`` reads them, one per line."""
+    return "\n".join("session" if step.get("session") else
+                     f"qualified visit {step['qualified_visit']}" if "qualified_visit" in step else step["event"]
+                     for step in steps)
+
+
 def parse_steps(text: str) -> list[dict]:
     """One step per line: ``session``, ``qualified visit 5`` or an event name."""
     steps = []
@@ -59,6 +66,8 @@ def parse_steps(text: str) -> list[dict]:
             raise FunnelError(f"line {number}: an event name is at most 200 characters")
         else:
             steps.append({"event": line})
+    if not steps:
+        raise FunnelError("a funnel needs steps: write at least two, one per line")
     if len(steps) < 2:
         raise FunnelError("a funnel needs at least two steps, one per line")
     if len(steps) > 12:

@@ -237,3 +237,58 @@ class ScoreFit(models.Model):
 
     class Meta:
         ordering = ["-fitted_at"]
+
+
+class DigestSubscription(models.Model):
+    """A member of staff who asked for the KPI digest by e-mail, daily or weekly (on their
+    chosen weekday). Only staff who may see the reports can subscribe, and the sender
+    checks again, so losing the permission stops the e-mails."""
+
+    DAILY, WEEKLY = "daily", "weekly"
+    FREQUENCIES = [(DAILY, "Daily (yesterday)"), (WEEKLY, "Weekly (the last 7 days)")]
+    WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
+                (5, "Saturday"), (6, "Sunday")]
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kpi_digest")
+    frequency = models.CharField(max_length=10, choices=FREQUENCIES)
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, default=0, help_text="for weekly digests")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.frequency})"
+
+
+class DigestDelivery(models.Model):
+    """The outbox of KPI digests: one row per recipient, frequency and period, written
+    before the e-mail goes (its unique key is what keeps a retry or a second beat from
+    sending the same period twice); ``sent_at`` once the mail server took it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    frequency = models.CharField(max_length=10, choices=DigestSubscription.FREQUENCIES)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="exclusive: the day the digest was due")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_end"]
+        constraints = [models.UniqueConstraint(fields=["user", "frequency", "period_end"],
+                                               name="ecrm_one_digest_per_period")]
+
+
+class SavedFunnel(models.Model):
+    """A funnel a marketer named and kept: its steps as ``ecrm.funnels.parse_steps`` makes them."""
+
+    name = models.CharField(max_length=100, unique=True)
+    steps = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -27,7 +27,9 @@ What erasure keeps, and why:
 Everything else is deleted: the account (with what Oscar ties to it: baskets,
 addresses, wishlists, alerts, searches, product views, e-mails, notifications),
 the profile with its notes, tags, consents and segment memberships, identity links,
-quarantined messages that name the person, and the admin log about the account.
+quarantined messages that name the person, and the admin log about the account. Once the
+erasure has committed, ``ECRM_PERSONAL_DATA`` providers forget what their apps keep outside
+the database (the recommender's recent activity and lists in Redis).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ import zipfile
 from urllib.parse import quote
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -48,12 +51,15 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
+from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
 from ecrm.api.serializers import ConsentSerializer, ProfileSerializer
+from ecrm.defaults import setting
 from ecrm.models import NotADuplicate, Profile, ProfileAccess, ProfileMerge, ProfileRefresh, Segment
 from ecrm.selectors import customer_orders
 from ecrm.services import identities_of
+from tracking.consumer import lock_visitors
 from tracking.models import Event, IdentityLink, QuarantinedEvent, Session
 
 Order = get_model("order", "Order")
@@ -207,7 +213,13 @@ def export_files(person: Person) -> dict[str, object]:
                            for w in _rows(WishList.objects.filter(**owner))],
         "emails.json": _rows(person.owned(Email)),
         "notifications.json": _rows(person.owned(Notification, user_field="recipient", email_field=None)),
+        **{name: data for provider in _providers() for name, data in provider.export(person).items()},
     }
+
+
+def _providers() -> list:
+    """Other apps' personal data (ECRM_PERSONAL_DATA)."""
+    return [import_string(path) for path in setting("ECRM_PERSONAL_DATA")]
 
 
 def customer_export(profile: Profile) -> bytes:
@@ -263,6 +275,7 @@ def erasure_plan(profile: Profile) -> dict[str, int]:
         "reviews (kept, anonymised)": person.owned(ProductReview).count(),
         "alerts": person.owned(ProductAlert).count(),
         "e-mails": person.owned(Email).count(),
+        **{label: n for provider in _providers() for label, n in provider.plan(person).items()},
         "account": 1 if person.user else 0,
     }
 
@@ -337,6 +350,10 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
     if profile.user and (profile.user.is_staff or profile.user.is_superuser):
         raise PrivacyError("This customer is a member of staff: remove their staff status first.")
     person = person_identities(profile)
+    # Wait for (and then hold off) the tracking consumer storing this person's events: an
+    # event written alongside the erasure would otherwise keep their identity.
+    lock_visitors(person.anonymous | person.users)
+    person = person_identities(profile)  # links stored while we waited count too
     secrets, pseudonym = person.secrets(), f"erased-{uuid.uuid4().hex}"
     key_hash = person_key_hash(profile.person_key)
     counts: Counter = Counter()
@@ -355,6 +372,8 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
     counts["ecrm.NotADuplicate"] = NotADuplicate.objects.filter(
         Q(first_key__in=person.users) | Q(second_key__in=person.users)).delete()[0]
     segments = set(profile.memberships.values_list("segment_id", flat=True))
+    for provider in _providers():
+        counts.update(provider.erase(person))
     _delete_account(person, counts)
     counts.update(Profile.objects.filter(Q(pk=profile.pk) | Q(person_key__in=person.users)).delete()[1])
     for segment in Segment.objects.filter(pk__in=segments).annotate(
@@ -362,5 +381,8 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
         Segment.objects.filter(pk=segment.pk).update(member_count=segment.current)
     ProfileAccess.objects.create(profile=None, person_key=key_hash, staff=staff, action=ProfileAccess.ERASE,
                                  detail=f"{sum(counts.values())} rows erased or scrubbed")
+    for provider in _providers():  # what is kept outside the database goes once this commits
+        if hasattr(provider, "forget"):
+            transaction.on_commit(partial(provider.forget, person), robust=True)  # a failure is logged
     return {label: n for label, n in sorted(counts.items()) if n}
 

@@ -40,25 +40,13 @@ def rfm_refresh(*, now=None, progress: Callable[[int, int], None] | None = None)
     return len(scores)
 
 
-NOT_PURCHASES = {"Cancelled"}
-
-
 def store_purchases():
     """Every order as (person, day, total), the person resolved as profiles resolve them
     (merged accounts, guests who registered later)."""
-    from django.utils.timezone import localdate
-    from oscar.core.loading import get_model
-
     from ecrm.clv import aggregate
-    from ecrm.services import owners_of
-    from tracking.graph import guest_person
+    from ecrm.customer_reports import store_orders
 
-    Order = get_model("order", "Order")
-    rows = [(str(user_id) if user_id else guest_person(email or ""), localdate(placed), float(total))
-            for user_id, email, placed, total in Order.objects.exclude(status__in=NOT_PURCHASES).values_list(
-                "user_id", "guest_email", "date_placed", "total_incl_tax").iterator(chunk_size=5000)]
-    owner = owners_of({person for person, _day, _total in rows})
-    return aggregate((owner[person], day, total) for person, day, total in rows)
+    return aggregate((p.person, p.placed_at.date(), float(p.total)) for p in store_orders())
 
 
 def clv_refresh(*, today=None) -> ScoreFit:
@@ -106,7 +94,7 @@ def clv_refresh(*, today=None) -> ScoreFit:
             break
         except (CLVInputError, FitError, ValueError) as exc:
             diagnostic, days = {"error": str(exc)}, days // 2
-    return ScoreFit.objects.create(observation_end=today, customers=len(rows), parameters=fitted.as_dict(),
+    return ScoreFit.objects.create(observation_end=today, customers=len(rows), parameters={**fitted.as_dict(), "warnings": fitted.warnings()},
                                    diagnostic=_plain(diagnostic))
 
 

@@ -30,3 +30,14 @@ def refresh_segments() -> None:
 def refresh_scores() -> None:
     """Every customer's scores (nightly): recency moves with the calendar."""
     call_command("ecrm_refresh_scores", verbosity=0)
+
+
+@shared_task(name="ecrm.tasks.send_kpi_digests", ignore_result=True)
+def send_kpi_digests(now: str | None = None) -> int:
+    """The KPI digests due now (beat runs it hourly; each period goes once per recipient).
+    ``now`` (ISO 8601) is for replaying a missed hour."""
+    from django.utils.dateparse import parse_datetime
+
+    from ecrm.digest import digests_send
+
+    return digests_send(now=parse_datetime(now) if now else None)

@@ -8,4 +8,5 @@ class RecommenderConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from recommender import catalogue  # noqa: F401  product and stock changes reach serving
+        from recommender import catalogue, checks, receivers, rules  # noqa: F401  product, stock and rule
+        # changes reach serving; settings are checked; each person's recent activity follows tracking

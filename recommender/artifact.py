@@ -5,10 +5,12 @@ Layout of ``DIR``::
     model.json        format, version, config, chosen parameters, validation
                       metrics, rankers (kind + params), user and item id maps,
                       item categories
-    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending)
+    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending, buy_again)
     seen.npz          users x items "already bought" (for --exclude-seen)
     lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors,
                       and content when item features were given)
+    factors.npz       item factors of the ALS that people unknown to the model are folded
+                      into at serving time (optional: older directories have none)
 
 Sparse matrices are stored as their CSR parts (``name@data``, ``name@indices``,
 ``name@indptr``, ``name@shape``) so loading uses ``allow_pickle=False``. The npz
@@ -77,6 +79,9 @@ def save(pipe, out_dir: str | Path) -> Path:
         rankers[name] = {"kind": r.kind, "params": r.params, "description": r.describe()}
     np.savez(d / "seen.npz", **_pack({"seen": data.seen}))
     np.savez(d / "lists.npz", **_pack(pipe.lists))
+    factors = getattr(pipe, "factors", None)
+    if factors is not None:
+        np.savez(d / "factors.npz", V=factors.V)
     cats = data.inter.item_category
     meta = {
         "format": FORMAT,
@@ -91,6 +96,7 @@ def save(pipe, out_dir: str | Path) -> Path:
         "tuning": {k: v for k, v in pipe.tuning.items() if k != "chosen"},
         "rankers": rankers,
         "lists": sorted(pipe.lists),
+        "factors": {"kind": factors.kind, "params": factors.params} if factors is not None else None,
         "user_ids": list(data.inter.user_ids),
         "item_ids": list(data.inter.item_ids),
         "item_category": list(cats) if cats is not None else None,
@@ -102,8 +108,10 @@ def save(pipe, out_dir: str | Path) -> Path:
 class LoadedModel:
     """What ``recommend`` needs, read back from a model directory."""
 
-    def __init__(self, meta: dict, rankers: dict, seen: sp.csr_matrix, lists: dict):
+    def __init__(self, meta: dict, rankers: dict, seen: sp.csr_matrix, lists: dict,
+                 item_factors: np.ndarray | None = None):
         self.meta = meta
+        self.item_factors = item_factors  # the fold-in ALS's, with its params in meta["factors"]
         self.rankers = rankers
         self.seen = seen
         self.lists = lists
@@ -164,4 +172,8 @@ def load(model_dir: str | Path) -> LoadedModel:
         seen = _unpack(npz)["seen"]
     with np.load(d / "lists.npz", allow_pickle=False) as npz:
         lists = _unpack(npz)
-    return LoadedModel(meta, rankers, seen, lists)
+    item_factors = None
+    if meta.get("factors") and (d / "factors.npz").is_file():
+        with np.load(d / "factors.npz", allow_pickle=False) as npz:
+            item_factors = npz["V"]
+    return LoadedModel(meta, rankers, seen, lists, item_factors)

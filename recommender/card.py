@@ -9,6 +9,7 @@ def recommendations_tab(profile, request) -> dict:
     return {
         "for_you": recommendations_for(slot="for_you", person=profile.person_key, k=8),
         "discover": recommendations_for(slot="discover", person=profile.person_key, k=8),
+        "buy_again": recommendations_for(slot="buy_again", person=profile.person_key, k=8),
         "serving": ModelVersion.objects.filter(status=ModelVersion.SERVING).first(),
     }
 

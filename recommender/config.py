@@ -66,6 +66,9 @@ DEFAULTS: dict = {
     # The serving version's chosen configurations ({"next": spec, "new": spec}): measured
     # on the same validation split as the candidates, for the promotion gate.
     "incumbent": None,
+    # A configuration given instead of tuned ({"next": spec, "new": spec}), e.g. a candidate
+    # staff train for an A/B test: it is measured on the validation split but not searched.
+    "fixed": None,
 }
 
 

@@ -15,6 +15,26 @@ DEFAULTS = {
     "RECOMMENDER_BRAND_ATTRIBUTE": "brand",
     # Redis key prefix for published lists.
     "RECOMMENDER_REDIS_PREFIX": "reco",
+    # Each person's recent product activity (views, basket adds, purchases), fed in real time
+    # from tracking: how many entries are kept, and for how long after their last activity.
+    "RECOMMENDER_RECENT_ITEMS": 20,
+    "RECOMMENDER_RECENT_TTL_SECONDS": 14 * 24 * 3600,
+    # How many of the most recent distinct products drive "session" recommendations, and how
+    # much each older one counts relative to the one after it (1: all equal).
+    "RECOMMENDER_SESSION_ITEMS": 5,
+    "RECOMMENDER_SESSION_DECAY": 0.7,
+    # Where links and images in e-mail blocks point, e.g. "https://shop.example.com"
+    # (None: https:// and the domain of Django's current Site).
+    "RECOMMENDER_EMAIL_BASE_URL": None,
+    # Up-sell ("you may also like"): similar items priced above the page's product, up to this
+    # multiple of its price, come first (1.5: price in (p, 1.5 p]).
+    "RECOMMENDER_UPSELL_PRICE_RATIO": 1.5,
+    # At most this many items from one category in a slot (None or 0: no cap); the cap gives
+    # way only when too few other candidates are left.
+    "RECOMMENDER_CATEGORY_CAP": 3,
+    # Whether products of a class with no repeat-purchase policy (dashboard: Recommender →
+    # Repeat purchase) may be recommended again to someone who bought them.
+    "RECOMMENDER_REPEATABLE_DEFAULT": False,
 }
 
 

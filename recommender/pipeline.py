@@ -107,13 +107,16 @@ def tune(inter, cfg: dict, progress=lambda m: None, fitted: dict | None = None) 
         progress("no user has two baskets: no validation possible, using defaults")
         default = {"kind": "blend", "params": {"w": 0.9, "repeat": {"kind": "repeat", "params": {}},
                                                "discovery": {"kind": "itemknn", "params": {"neighbours": 100}}}}
-        return {"chosen": {"next": default, "new": {"kind": "itemknn", "params": {"neighbours": 100}}},
+        chosen = cfg.get("fixed") or {"next": default, "new": {"kind": "itemknn", "params": {"neighbours": 100}}}
+        return {"chosen": {"next": chosen["next"], "new": chosen["new"]},
                 "validation": [], "seconds": time.monotonic() - t0, "validation_users": 0}
     vdata = TrainData.build(vs.train, cfg)
     vs = vs.sample(int(cfg["max_validation_users"]), int(cfg["seed"]))
     targets = {t: task_targets(vs, vdata, t) for t in TASKS}
     progress(f"validation: {len(targets['next'][0])} users (next basket), {len(targets['new'][0])} (new items)")
     fitted = {} if fitted is None else fitted
+    if cfg.get("fixed"):
+        return _fixed(cfg, vdata, targets, k, t0, progress, fitted)
     table = []
 
     def run(s):
@@ -199,6 +202,19 @@ def tune(inter, cfg: dict, progress=lambda m: None, fitted: dict | None = None) 
             "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress, fitted)}
 
 
+def _fixed(cfg: dict, vdata, targets, k: int, t0: float, progress, fitted: dict) -> dict:
+    """The tuning record of a configuration given rather than searched: each task's spec
+    measured on the validation split (so it can be compared with the serving one). Its
+    fits go into ``fitted`` like the candidates' (the serving configuration's share them)."""
+    fixed = cfg["fixed"]
+    progress(f"fixed configuration: {fixed}")
+    measured = _incumbent(fixed, vdata, targets, k, progress, fitted)
+    table = [{"spec": fixed[task], task: measured[task]} for task in TASKS if task in measured]
+    return {"chosen": {"next": fixed["next"], "new": fixed["new"]}, "validation": table,
+            "seconds": round(time.monotonic() - t0, 1), "validation_users": len(targets["next"][0]),
+            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress, fitted)}
+
+
 def _incumbent(chosen: dict | None, vdata, targets, k: int, progress, fitted: dict) -> dict:
     """The serving version's chosen configurations, refitted on this validation split and
     measured on it, so that a new version is compared with the current one on equal
@@ -232,6 +248,16 @@ def build(s: dict, data: TrainData, cache: dict):
     return cache[key]
 
 
+def repeat_spec(chosen_next: dict) -> dict:
+    """The "buy again" ranking: the repeat part of the chosen "for you" model (tuned), or the
+    user's purchases by frequency when that model has none."""
+    if chosen_next["kind"] == "repeat":
+        return chosen_next
+    if chosen_next["kind"] == "blend":
+        return chosen_next["params"]["repeat"]
+    return {"kind": "repeat", "params": {}}
+
+
 class Pipeline:
     """Tuned rankers for both tasks plus the fallback and item-to-item lists, fitted on all data."""
 
@@ -241,6 +267,8 @@ class Pipeline:
         self.lists: dict = {}
         self.tuning: dict = {}
         self.data: TrainData | None = None
+        #: The ALS whose item factors serving folds new people into (``recommender.foldin``).
+        self.factors: ALS | None = None
 
     def fit(self, inter, progress=lambda m: None, with_lists: bool = True) -> "Pipeline":
         cfg = self.config
@@ -256,6 +284,7 @@ class Pipeline:
             "popular": build({"kind": "popularity", "params": {}}, data, cache),
             "trending": build({"kind": "popularity", "params": {"half_life_days": cfg["trending_half_life_days"]}},
                               data, cache),
+            "buy_again": build(repeat_spec(self.tuning["chosen"]["next"]), data, cache),
         }
         if with_lists:
             progress("item-to-item lists")
@@ -270,4 +299,5 @@ class Pipeline:
             if als is None:
                 als = ALS(factors=64, regularization=0.1, iterations=10).fit(data)
             self.lists = item_lists(data, int(cfg["item_neighbours"]), als)
+            self.factors = als
         return self

@@ -1,8 +1,11 @@
 """Publish a trained version's lists to Redis, under its version, then switch serving to it.
 
-Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``bought`` (user -> items),
-``<prefix>:v<N>:bought_together`` / ``similar`` / ``content`` (item -> items), ``<prefix>:v<N>:popular``
-and ``trending`` (lists, overall and ``:cat:<name>``). ``<prefix>:current`` names the version.
+Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``bought`` / ``buy_again``
+(user -> items; ``buy_again`` is ``bought`` ranked by the model's repeat-purchase scores),
+``<prefix>:v<N>:bought_together`` / ``similar`` / ``content`` (item -> items; ``content`` only
+when the model was trained with item features), ``<prefix>:v<N>:popular`` and ``trending``
+(lists, overall and ``:cat:<name>``), ``factors`` and ``factors:meta`` (item factors as float32
+bytes, for ``recommender.foldin``). ``<prefix>:current`` names the version.
 """
 
 from __future__ import annotations
@@ -41,7 +44,27 @@ def _joined(ids: list[str], rows) -> list[str]:
     return [",".join([ids[i] for i in row if i >= 0]) for row in np.asarray(rows).tolist()]
 
 
-def publish(version: int, model, *, top_n: int = 50) -> None:
+def _repeat_scores(model):
+    """Users x items repeat-purchase scores (sparse): the model's "buy again" ranker (or, in a
+    model trained before it had one, the "for you" model's repeat part); None when there is
+    neither (then "buy again" keeps the model's item order)."""
+    ranker = model.rankers.get("buy_again") or model.rankers.get("for_you")
+    repeat = ranker if getattr(ranker, "kind", "") == "repeat" else getattr(ranker, "repeat", None)
+    return getattr(repeat, "R", None)
+
+
+def _by_repeat(bought: np.ndarray, repeat, user: int) -> np.ndarray:
+    """A person's purchases, most likely to be bought again first ("buy again")."""
+    if repeat is None:
+        return bought
+    lo, hi = repeat.indptr[user], repeat.indptr[user + 1]  # CSR row without slicing the matrix
+    scores = dict(zip(repeat.indices[lo:hi].tolist(), repeat.data[lo:hi].tolist()))
+    return np.array(sorted(bought.tolist(), key=lambda i: -scores.get(i, 0.0)), dtype=np.int64)
+
+
+def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None:
+    """Write ``model``'s lists under ``version``; then serve it, unless ``serve`` is False
+    (an A/B test's variant is published for its arm only)."""
     r = client()
     user_ids = [str(u) for u in model.meta["user_ids"]]
     item_ids = [str(i) for i in model.item_ids]
@@ -50,8 +73,7 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
         batch = users[start:start + BATCH]
         for name, items in _personal(model, batch, top_n).items():
             r.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH], _joined(item_ids, items))))
-    seen = model.seen.tocsr()  # what each person already bought: "discover" never shows it
-    _publish_rows(r, key(version, "bought"), user_ids, item_ids, seen, None)
+    _publish_bought(r, version, model, user_ids, item_ids)
     for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed"), ("content", "content")):
         if kind in model.lists:
             _publish_rows(r, key(version, name), item_ids, item_ids, model.lists[kind], top_n)
@@ -64,7 +86,28 @@ def publish(version: int, model, *, top_n: int = 50) -> None:
         r.set(key(version, name), _joined(item_ids, [model.popular(top_n, trending=trending)])[0])
         for category in categories:
             r.set(key(version, f"{name}:cat:{category}"), _joined(item_ids, [model.popular(top_n, category, trending)])[0])
-    r.set(current_key(), version)
+    from recommender.foldin import publish_factors  # it builds on this module's keys
+
+    publish_factors(r, version, model)  # item factors etc., for people the model has not seen
+    if serve:
+        r.set(current_key(), version)
+
+
+def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: list[str]) -> None:
+    """What each person bought (``bought``: "discover" never shows it) and the same items
+    most-likely-to-be-bought-again first (``buy_again``); people with no purchase are left out."""
+    seen = model.seen.tocsr()
+    repeat = _repeat_scores(model)
+    for start in range(0, len(user_ids), BATCH):
+        mapping, again = {}, {}
+        for u in range(start, min(start + BATCH, len(user_ids))):
+            bought = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
+            if len(bought):
+                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought.tolist()])
+                again[user_ids[u]] = ",".join([item_ids[i] for i in _by_repeat(bought, repeat, u).tolist()])
+        if mapping:
+            r.hset(key(version, "bought"), mapping=mapping)
+            r.hset(key(version, "buy_again"), mapping=again)
 
 
 def _personal(model, users: np.ndarray, top_n: int) -> dict[str, np.ndarray]:

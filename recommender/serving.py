@@ -1,95 +1,227 @@
-"""``recommendations_for``: a few Redis reads down a fallback chain, then the shop's rules,
-so that a slot is never empty and never shows what cannot be bought.
+"""``recommendations_for``: a few Redis reads down a fallback chain, then the shop's rules
+(``recommender.rules``), so that a slot is never empty and never shows what cannot be bought.
 
 Chains (first list that knows the person or product comes first; later lists fill up):
 
-* ``for_you``: the person's blend of "buy again" and discovery → popular
-* ``discover``: items the person never bought → popular
-* ``bought_together`` (with a product): bought with it → viewed with it → popular in its
-  category → popular
-* ``similar`` (with a product): viewed with it → popular in its category → popular
+* ``for_you``: the person's blend of "buy again" and discovery → their session → popular
+* ``discover``: items the person never bought → their session → popular
+* ``buy_again``: the person's own purchases ranked by repeat purchase → popular (only
+  products that can be bought again, in both)
+* ``bought_together`` (with a product): Oscar's recommended products → bought with it →
+  viewed with it → the person's session → popular in its category → popular
+* ``similar`` (with a product): Oscar's recommended products → viewed with it → like it
+  by content (title, description, category, attributes: ``content``, published when the
+  model was trained with item features; it knows products nobody has viewed yet) → the
+  person's session → popular in its category → popular
+* ``upsell`` (with a product): as ``similar``, but the product's own lists' items priced
+  above it within ``RECOMMENDER_UPSELL_PRICE_RATIO`` first
+* ``complete_order`` (with the basket): Oscar's recommended products of the basket's lines →
+  what is bought with them, merged → the person's session → popular
+* ``trending``: trending; with a category (or a product, meaning its category), "trending in"
+  it: trending in the category → popular in it → trending → popular
 
-Rules: public products only, available to buy under Oscar's default strategy (kept per
-process by ``recommender.catalogue``, refreshed within seconds of a change), not already in the
-basket, not the product the page is about, no repeats; ``discover`` never shows anything
-the person bought.
+"Personal" is the published list, or — for someone the model has not seen, or whose recent
+activity is newer than the model — a list from factors recalculated on the fly
+(``recommender.foldin``, source ``fresh``). "Session" is the neighbours of the products the
+person viewed, put in their basket or bought a moment ago (``recommender.recent``), each
+with the product that brought it (``because``). On a product page the product's own lists
+come first: it is what the shopper is looking at.
+
+Every slot then passes the rules: availability, hidden products, bans and pins, the basket,
+durable items already bought (by the model's data or since), the category cap (see
+``recommender.rules``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import redis
-from recommender.catalogue import catalogue
+from django.utils import timezone
+
+from recommender.catalogue import MISSING, Entry, catalogue
+from recommender.config import DEFAULT_EVENT_WEIGHTS
+from recommender.defaults import setting
+from recommender.experiments import chosen_version, running_key
+from recommender.foldin import personal_items, state_of
 from recommender.publish import client, current_key, key
+from recommender.recent import EMPTY, Recent, recent_key, session_candidates
+from recommender.rules import Context, pick, rules
+from recommender.slots import SLOTS, check_slot
 from recommender.tokens import make_token
+
 CHAINS = {
-    "for_you": ["for_you", "popular"],
-    "discover": ["discover", "popular"],
-    "bought_together": ["bought_together", "similar", "category", "popular"],
-    "similar": ["similar", "content", "category", "popular"],
+    "for_you": ["for_you", "session", "popular"],
+    "discover": ["discover", "session", "popular"],
+    "buy_again": ["buy_again", "popular"],
+    "bought_together": ["manual", "bought_together", "similar", "session", "category", "popular"],
+    "similar": ["manual", "similar", "content", "session", "category", "popular"],
+    "upsell": ["manual", "similar", "content", "session", "category", "popular"],
+    "complete_order": ["manual", "basket_together", "session", "popular"],
+    "trending": ["category_trending", "category", "trending", "popular"],
 }
-PERSONAL = {"for_you", "discover"}
+assert set(CHAINS) == set(SLOTS), "every slot needs a chain"
+PERSONAL = {"for_you", "discover"}  # published, or recalculated on the fly (recommender.foldin)
+ABOUT_THE_PRODUCT = {"manual", "similar", "content", "category"}  # what up-sell prefers when the price fits
 
 
 @dataclass(frozen=True)
 class Recommendation:
     product: object
-    source: str  # which list it came from: for_you, popular, bought_together, ...
+    source: str  # which list it came from: for_you, popular, bought_together, manual, pinned, ...
     version: int | None
     token: str = ""  # attribution: version, slot and position (recommender.tokens)
+    because: object = None  # the product the person viewed whose neighbours brought this one
 
 
-def _candidates(slot: str, *, person: str, product, version: int) -> list[tuple[str, str]]:
-    r = client()
-    found: list[tuple[str, str]] = []
+def _merged(lists: list[str | None]) -> str:
+    """Several ranked lists as one: an item scores 1/rank in each list it is on, so what goes
+    with several basket lines comes first."""
+    scores: dict[str, float] = {}
+    for raw in lists:
+        for rank, item in enumerate((raw or "").split(","), start=1):
+            if item:
+                scores[item] = scores.get(item, 0.0) + 1.0 / rank
+    return ",".join(sorted(scores, key=lambda item: -scores[item]))
+
+
+def _published(slot: str, *, person: str, product, version: int, about: dict[str, Entry],
+               category: str) -> tuple[dict[str, str], set[str]]:
+    """The chain's published lists (source -> "id,id,…") and what the person bought, in one
+    round trip. ``about``: the entries of the products the slot is about (the page's, or
+    the basket's)."""
+    pipe = client().pipeline(transaction=False)
+    names = []
     for source in CHAINS[slot]:
-        if source in PERSONAL:
-            raw = r.hget(key(version, source), person) if person else None
-        elif source in ("bought_together", "similar", "content"):
-            raw = r.hget(key(version, source), str(product.pk)) if product is not None else None
-        elif source == "category":
-            category = r.hget(key(version, "category"), str(product.pk)) if product is not None else None
-            raw = r.get(key(version, f"popular:cat:{category}")) if category else None
+        if source == "buy_again" and person:
+            pipe.hget(key(version, source), person)
+        elif source in ("bought_together", "similar", "content") and product is not None:
+            pipe.hget(key(version, source), str(product.pk))
+        elif source == "basket_together" and about:
+            pipe.hmget(key(version, "bought_together"), list(about))
+        elif source in ("category", "category_trending") and category:
+            pipe.get(key(version, f"{'trending' if source == 'category_trending' else 'popular'}:cat:{category}"))
+        elif source in ("popular", "trending"):
+            pipe.get(key(version, source))
         else:
-            raw = r.get(key(version, "popular"))
-        found += [(item, source) for item in (raw or "").split(",") if item]
-    return found
+            continue
+        names.append(source)
+    if person:
+        pipe.hget(key(version, "bought"), person)
+    results = pipe.execute()
+    lists = {source: _merged(raw) if source == "basket_together" else raw for source, raw in zip(names, results)}
+    lists["manual"] = _merged([",".join(entry.manual) for entry in about.values()])  # Oscar's, per catalogue entry
+    bought = set((results[-1] or "").split(",")) - {""} if person else set()
+    return lists, bought
+
+
+def _candidates(slot: str, *, person: str, product, version: int, about: dict[str, Entry], category: str = "",
+                recent: Recent = EMPTY, enough: int | None = None) -> tuple[list[tuple[str, str, str]], set[str]]:
+    """(item, source, because) in chain order — ``because`` is a product id or "" — and what
+    the person bought (the model's data and since). The person's own list and session cost a
+    round trip each, so they are skipped once ``enough`` distinct products are found."""
+    lists, bought = _published(slot, person=person, product=product, version=version, about=about,
+                               category=category)
+    bought |= recent.purchased
+    r = client()
+    found: list[tuple[str, str, str]] = []
+    for source in CHAINS[slot]:
+        if source in PERSONAL or source == "session":
+            if enough is not None and len({item for item, _, _ in found}) >= enough:
+                continue
+            if source == "session":
+                found += [(item, source, why) for item, why in session_candidates(r, version, recent)
+                          if item.isdigit()]
+            elif person:
+                items, source = personal_items(r, version, source, person, recent)
+                found += [(item, source, "") for item in items if item.isdigit()]
+            continue
+        found += [(item, source, "") for item in (lists.get(source) or "").split(",") if item.isdigit()]
+    return found, bought
+
+
+def _basket_ids(basket) -> list[str]:
+    if basket is None or not getattr(basket, "pk", None):
+        return []
+    return [str(line.product_id) for line in basket.all_lines() if line.product_id]
+
+
+def _category_of(product, category, about: dict[str, Entry]) -> tuple[str, tuple[str, ...]]:
+    """The category a call is about: its name (what the published lists are keyed by) and
+    tree path (what rules and "trending in" match); the product's first one if none is given."""
+    if category is not None:
+        return category.name, (category.path,)
+    if product is not None:
+        entry = about.get(str(product.pk), MISSING)
+        return entry.category, entry.category_paths[:1]
+    return "", ()
+
+
+def _preference(slot: str, product_entry: Entry, paths: tuple[str, ...]):
+    """(prefer, cap) for ``rules.pick``: up-sell prefers the product's own lists' items priced
+    above it within the ratio; "trending in" a category prefers it and has no cap."""
+    cap = setting("RECOMMENDER_CATEGORY_CAP")
+    if slot == "upsell" and product_entry.price is not None:
+        low = product_entry.price
+        high = low * Decimal(str(setting("RECOMMENDER_UPSELL_PRICE_RATIO")))
+        return (lambda entry, source: source in ABOUT_THE_PRODUCT and entry.price is not None
+                and low < entry.price <= high), cap
+    if slot == "trending" and paths:
+        return (lambda entry, source: any(path.startswith(paths[0]) for path in entry.category_paths)), None
+    return None, cap
 
 
 def recommendations_for(*, slot: str = "for_you", person: str = "", product=None, basket=None,
-                        k: int = 8) -> list[Recommendation]:
+                        category=None, k: int = 8) -> list[Recommendation]:
     """Up to ``k`` products for a person (their person key: user id, or ``email:…``, or
-    ``anon:<anonymous id>``) and/or a product; [] only when nothing is published or the
-    catalogue has nothing to offer. Redis being down gives [] too: a page must not fail."""
-    if slot not in CHAINS:
-        raise ValueError(f"unknown slot {slot!r}; slots: {', '.join(CHAINS)}")
+    ``anon:<anonymous id>``), a product (its page), a basket and, for ``trending``, a
+    category (an Oscar category); [] only when nothing is published or the catalogue has
+    nothing to offer. Redis being down gives [] too: a page must not fail.
+    An unknown slot is a ValueError that names the slots."""
+    check_slot(slot)
+    page = [str(product.pk)] if product is not None else []
     try:
-        version = client().get(current_key())
+        # One round trip: the serving version, a running A/B test, the person's recent activity.
+        pipe = client().pipeline(transaction=False)
+        pipe.mget(current_key(), running_key())
+        if person:
+            pipe.lrange(recent_key(person), 0, -1)
+        (current, running), *raw_recent = pipe.execute()
+        version = chosen_version(current, running, person)  # their arm's version in an A/B test
         if version is None:
             return []
-        version = int(version)
-        candidates = _candidates(slot, person=person, product=product, version=version)
-        excluded = {str(product.pk)} if product is not None else set()
-        if slot == "discover" and person:  # nothing they bought, whichever list it comes from
-            excluded |= set((client().hget(key(version, "bought"), person) or "").split(","))
+        state = state_of(version)
+        recent = Recent.parse(raw_recent[0], state.event_weights if state else DEFAULT_EVENT_WEIGHTS) \
+            if raw_recent and raw_recent[0] else EMPTY
+        in_basket = _basket_ids(basket)
+        about = catalogue.details(in_basket if slot == "complete_order" else page)
+        name, paths = _category_of(product, category, about)
+        candidates, bought = _candidates(slot, person=person, product=product, version=version, about=about,
+                                         category=name, recent=recent, enough=k * 4 + len(in_basket) + len(page))
     except redis.RedisError:
         return []
-    if basket is not None and getattr(basket, "pk", None):
-        excluded |= {str(line.product_id) for line in basket.all_lines()}
-    wanted, sources = [], {}
-    for item, source in candidates:
-        if item not in excluded and item not in sources and item.isdigit():
-            sources[item] = source
-            wanted.append(item)
-    known = catalogue.lookup(wanted[: k * 4])
-    picked = []
-    for item in wanted[: k * 4]:
-        candidate, available = known.get(item, (None, False))
-        if candidate is None or not available:
-            continue
-        picked.append(Recommendation(candidate, sources[item], version, make_token(
-            version=version, slot=slot, position=len(picked) + 1, product_id=candidate.pk)))
-        if len(picked) == k:
+    current = rules.current()
+    context = Context(slot, frozenset(about), paths if slot == "trending" else tuple(
+        path for entry in about.values() for path in entry.category_paths))
+    prefer, cap = _preference(slot, about.get(page[0], MISSING) if page else MISSING, paths)
+    reasons = {}
+    for item, _source, because in candidates:
+        reasons.setdefault(item, because)
+    ids = list(reasons)
+    pinned = [item for item, _position in current.pinned(context, timezone.now())]
+    limit = len(ids) if prefer else max(k * 6, 48)  # look products up lazily: a cold one costs queries
+    while True:
+        entries = catalogue.details(ids[:limit] + pinned)
+        picked = pick([(item, source) for item, source, _ in candidates if item in entries], entries, k=k,
+                      rules=current, context=context, excluded=set(in_basket) | set(page), bought=bought,
+                      exclude_bought=slot == "discover", repeatable_only=slot == "buy_again", prefer=prefer,
+                      cap=cap)
+        if len(picked) >= k or limit >= len(ids):
             break
-    return picked
+        limit *= 4
+    why = catalogue.details([reasons[str(e.product.pk)] for e, _ in picked if reasons.get(str(e.product.pk))])
+    return [Recommendation(entry.product, source, version, make_token(
+        version=version, slot=slot, position=position, product_id=entry.product.pk),
+        why.get(reasons.get(str(entry.product.pk), ""), MISSING).product if source != "pinned" else None)
+        for position, (entry, source) in enumerate(picked, start=1)]

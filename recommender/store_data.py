@@ -31,10 +31,16 @@ BROWSING = {"Product Viewed": "view", "Product Added": "add_to_basket", "Product
 NOT_PURCHASES = {"Cancelled"}
 
 
-def person_of_visitor() -> tuple[dict[str, str], dict[str, str]]:
-    """Visitor -> person, and earlier user id -> person (``alias``, staff merges)."""
-    people = dict(IdentityLink.objects.filter(kind=IdentityLink.ANONYMOUS).values_list("identifier", "user_id"))
-    aliases = dict(IdentityLink.objects.filter(kind=IdentityLink.ALIAS).values_list("identifier", "user_id"))
+def person_of_visitor(visitors=None, users=()) -> tuple[dict[str, str], dict[str, str]]:
+    """Visitor -> person, and earlier user id -> person (``alias``, staff merges): for
+    everyone, or (``visitors`` given) only for these anonymous ids and user ids ``users``."""
+    links = IdentityLink.objects.filter(kind=IdentityLink.ANONYMOUS)
+    people = dict((links if visitors is None else links.filter(identifier__in=visitors))
+                  .values_list("identifier", "user_id"))
+    aliased = IdentityLink.objects.filter(kind=IdentityLink.ALIAS)
+    if visitors is not None:
+        aliased = aliased.filter(identifier__in={*users, *people.values()})
+    aliases = dict(aliased.values_list("identifier", "user_id"))
     return {visitor: aliases.get(person, person) for visitor, person in people.items()}, aliases
 
 

@@ -8,3 +8,11 @@ from django.core.management import call_command
 def train() -> None:
     """Retrain and publish (nightly from beat, or on demand)."""
     call_command("recommender_train", verbosity=0)
+
+
+@shared_task(name="recommender.tasks.train_candidate", ignore_result=True)
+def train_candidate(candidate: dict, note: str) -> None:
+    """Train a version with the configuration staff chose, kept for an A/B test, not served."""
+    from recommender.training import train_version
+
+    train_version(candidate=candidate, note=note)

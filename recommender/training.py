@@ -16,23 +16,29 @@ from recommender.config import load_config
 from recommender.defaults import model_dir, setting
 from recommender.errors import InputError
 from recommender.items import with_catalogue
+from recommender.lifecycle import prune_versions
 from recommender.models import ModelVersion
 from recommender.pipeline import Pipeline
 from recommender.publish import publish
 from recommender.store_data import store_interactions, store_items
 
 
-def train_version(*, progress: Callable[[str], None] = lambda message: None) -> ModelVersion:
+def train_version(*, progress: Callable[[str], None] = lambda message: None, candidate: dict | None = None,
+                  note: str = "") -> ModelVersion:
     """Train and save a new version; publish and serve it only if, on the same validation
     split, it does at least as well as the serving version's configuration on both tasks
     (otherwise it is kept as rejected, with the figures). A failed run is recorded with
-    its reason. Either way the serving version stays in place."""
+    its reason. Either way the serving version stays in place.
+
+    ``candidate``: configuration overrides (e.g. ``{"fixed": {...}}``) for a version to
+    A/B test: it is trained, measured and kept (status "trained", ``note`` saying what it
+    is), but neither published nor served; an experiment publishes it for its arm."""
     serving = ModelVersion.objects.filter(status=ModelVersion.SERVING).first()
-    version = ModelVersion.objects.create()
+    version = ModelVersion.objects.create(note=note)
     started = time.monotonic()
     directory = model_dir() / f"v{version.pk}"
     try:
-        config = load_config(overrides={**setting("RECOMMENDER_TRAINING"),
+        config = load_config(overrides={**setting("RECOMMENDER_TRAINING"), **(candidate or {}),
                                         "incumbent": serving.chosen if serving else None})
         progress("reading interactions from the store")
         # Every public product joins the item index, with its features: new products
@@ -41,6 +47,11 @@ def train_version(*, progress: Callable[[str], None] = lambda message: None) -> 
         pipe = Pipeline(config).fit(interactions, progress)
         artifact.save(pipe, directory)
         model = artifact.load(directory)
+        if candidate is not None:
+            version.status, version.path = ModelVersion.TRAINED, str(directory)
+            _record(version, model, started)
+            prune_versions()
+            return version
         worse = _worse_than_serving(pipe.tuning)
         if worse:
             version.status, version.note, version.path = ModelVersion.REJECTED, worse, str(directory)
@@ -49,7 +60,7 @@ def train_version(*, progress: Callable[[str], None] = lambda message: None) -> 
         progress("publishing to Redis")
         publish(version.pk, model, top_n=setting("RECOMMENDER_PUBLISH_TOP_N"))
     except InputError as exc:  # e.g. a new store without interactions yet
-        version.status, version.note = ModelVersion.FAILED, str(exc)
+        version.status, version.note = ModelVersion.FAILED, f"{note}: {exc}" if note else str(exc)
         version.seconds = time.monotonic() - started
         version.save()
         shutil.rmtree(directory, ignore_errors=True)
@@ -58,7 +69,7 @@ def train_version(*, progress: Callable[[str], None] = lambda message: None) -> 
         ModelVersion.objects.filter(status=ModelVersion.SERVING).update(status=ModelVersion.RETIRED)
         version.status, version.path, version.published_at = ModelVersion.SERVING, str(directory), timezone.now()
         _record(version, model, started)
-    _forget_old_versions()
+    prune_versions()
     return version
 
 
@@ -94,23 +105,3 @@ def _json_safe(value):
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
-
-
-def _forget_old_versions() -> None:
-    """Keep the serving version and the one before it in Redis (for a quick rollback), and
-    the last RECOMMENDER_KEEP_VERSIONS on disk."""
-    from recommender.publish import client
-
-    previous = list(ModelVersion.objects.exclude(status=ModelVersion.SERVING).filter(published_at__isnull=False)
-                    .order_by("-published_at").values_list("pk", flat=True))
-    r = client()
-    prefix = setting("RECOMMENDER_REDIS_PREFIX")
-    for pk in previous[1:]:
-        stale = list(r.scan_iter(match=f"{prefix}:v{pk}:*", count=1000))
-        if stale:
-            r.delete(*stale)
-    keep = setting("RECOMMENDER_KEEP_VERSIONS")
-    old = ModelVersion.objects.exclude(status=ModelVersion.SERVING).exclude(path="").order_by("-created_at")[keep:]
-    for version in old:
-        shutil.rmtree(version.path, ignore_errors=True)
-        ModelVersion.objects.filter(pk=version.pk).update(path="")

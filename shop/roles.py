@@ -34,8 +34,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "analytics": ["view_productrecord", "view_userrecord", "view_usersearch"],
         "ecrm": ["view_profile", "tag_profile", "view_customernote", "view_consent",
                  "view_segment", "add_segment", "change_segment", "delete_segment", "export_segment",
-                 "view_segmentmembership", "view_customer_reports"],
-        "recommender": ["view_modelversion", "add_modelversion", "change_modelversion"],
+                 "view_segmentmembership", "view_customer_reports",
+                 "view_savedfunnel", "add_savedfunnel", "change_savedfunnel", "delete_savedfunnel"],
+        "recommender": ["view_modelversion", "add_modelversion", "change_modelversion",
+                        "view_experiment", "add_experiment", "change_experiment"] + [
+            f"{action}_{model}" for model in ("merchandisingrule", "repurchasepolicy")
+            for action in ("add", "change", "delete", "view")],
+        "campaigns": ["view_message", "retry_message", "view_suppression", "add_suppression",
+                      "delete_suppression"],
         "wagtailimages": ["add_image", "change_image", "choose_image"],
         "wagtaildocs": ["add_document", "change_document", "choose_document"],
         "wagtailcore": ["add_page", "change_page", "publish_page", "view_page"],
@@ -58,6 +64,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "communication": ["view_email", "view_notification", "add_notification"],
         "catalogue": ["view_product", "view_category"],
         "partner": ["view_stockrecord"],
+        # Support answers "did my e-mail go out?": the outbox and suppressions, read only.
+        "campaigns": ["view_message", "view_suppression"],
     },
 }
 

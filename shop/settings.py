@@ -7,6 +7,7 @@ SQLite file and the embedded Redis under ``var/``.
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F401,F403  Oscar's documented way to take its defaults
 from oscar.defaults import OSCAR_DASHBOARD_NAVIGATION
@@ -204,10 +205,26 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
     "refresh-scores": {"task": "ecrm.tasks.refresh_scores", "schedule": 24 * 3600.0},
     "train-recommender": {"task": "recommender.tasks.train", "schedule": 24 * 3600.0},
+    # Hourly: the KPI digests due (from ECRM_DIGEST_SEND_HOUR, once per recipient and period).
+    "send-kpi-digests": {"task": "ecrm.tasks.send_kpi_digests", "schedule": crontab(minute=5)},
+    # Campaigns: queue the outbox messages that are due (new, deferred, retries, recovered).
+    "campaigns-tick": {"task": "campaigns.tasks.tick", "schedule": 15.0},
 }
 
-# The recommender's tab on ecrm's customer card (ecrm itself does not depend on it).
-ECRM_CARD_TABS = ["recommender.card.recommendations_tab"]
+# The store's public address: links in customer e-mails, the KPI digest and Wagtail's admin e-mails.
+SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+# Tabs that other apps add to ecrm's customer card (ecrm itself does not depend on them).
+ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab"]
+# Where the KPI digest's links point.
+ECRM_SITE_URL = SITE_URL
+# Campaigns' messages and preferences, and the recommender's recent activity in Redis, are part
+# of a customer's export and erasure.
+ECRM_PERSONAL_DATA = ["campaigns.privacy.personal_data", "recommender.privacy.personal_data"]
+
+# --- Campaigns: links in e-mails use the site's public address; the delivery-events webhook
+# (django-anymail's normalised shape) is enabled by a "user:password" secret.
+CAMPAIGNS_BASE_URL = SITE_URL
+CAMPAIGNS_WEBHOOK_SECRET = config.env_str("CAMPAIGNS_WEBHOOK_SECRET", "")
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
 # the dashboard's session (which then needs the CSRF token, as Django REST framework checks).
@@ -346,14 +363,30 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("ecrm.view_segment")},
             {"label": _("RFM"), "url_name": "ecrm-dashboard:rfm-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
+            {"label": _("Customers report"), "url_name": "ecrm-dashboard:customers-report",
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Funnel"), "url_name": "ecrm-dashboard:funnel-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Product conversion"), "url_name": "ecrm-dashboard:product-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Lifetime value"), "url_name": "ecrm-dashboard:clv-report",
              "access_fn": _staff_with("ecrm.view_customer_reports")},
+            {"label": _("KPI digest"), "url_name": "ecrm-dashboard:digest",
+             "access_fn": _staff_with("ecrm.view_customer_reports")},
             {"label": _("Likely duplicates"), "url_name": "ecrm-dashboard:duplicates",
              "access_fn": _staff_with("ecrm.merge_profile")},
+        ],
+    },
+    {
+        "label": _("Campaigns"),
+        "icon": "fas fa-paper-plane",
+        "children": [
+            {"label": _("Outbox"), "url_name": "campaigns-dashboard:outbox",
+             "access_fn": _staff_with("campaigns.view_message")},
+            {"label": _("Dead letters"), "url_name": "campaigns-dashboard:dead-letters",
+             "access_fn": _staff_with("campaigns.view_message")},
+            {"label": _("Suppressed addresses"), "url_name": "campaigns-dashboard:suppressions",
+             "access_fn": _staff_with("campaigns.view_suppression")},
         ],
     },
     {
@@ -365,8 +398,18 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
     {
         "label": _("Recommender"),
         "icon": "fas fa-magic",
-        "url_name": "recommender-dashboard:versions",
-        "access_fn": _staff_with("recommender.view_modelversion"),
+        "children": [
+            {"label": _("Model versions"), "url_name": "recommender-dashboard:versions",
+             "access_fn": _staff_with("recommender.view_modelversion")},
+            {"label": _("Slot report"), "url_name": "recommender-dashboard:slots",
+             "access_fn": _staff_with("recommender.view_modelversion")},
+            {"label": _("A/B tests"), "url_name": "recommender-dashboard:experiments",
+             "access_fn": _staff_with("recommender.view_experiment")},
+            {"label": _("Merchandising"), "url_name": "recommender-dashboard:rules",
+             "access_fn": _staff_with("recommender.view_merchandisingrule")},
+            {"label": _("Repeat purchase"), "url_name": "recommender-dashboard:repurchase",
+             "access_fn": _staff_with("recommender.view_repurchasepolicy")},
+        ],
     },
     {
         "label": _("Tracking"),
@@ -385,6 +428,7 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
 # --- Wagtail ----------------------------------------------------------------------------
 
 WAGTAIL_SITE_NAME = OSCAR_SHOP_NAME
-WAGTAILADMIN_BASE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
+WAGTAILADMIN_BASE_URL = SITE_URL
+RECOMMENDER_EMAIL_BASE_URL = SITE_URL  # links in recommendation e-mail blocks
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx", "zip"]

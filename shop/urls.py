@@ -31,6 +31,8 @@ urlpatterns = [
     path("dashboard/tracking/", include("tracking.dashboard.urls")),
     path("dashboard/customers/support-desk/", include("ecrm.dashboard.urls")),
     path("dashboard/recommender/", include("recommender.dashboard.urls")),
+    path("dashboard/campaigns/", include("campaigns.dashboard.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("api/ecrm/", include("ecrm.api.urls")),
     path("api/recommendations/", RecommendationsView.as_view(), name="api-recommendations"),
     path("accounts/", include("ecrm.urls")),

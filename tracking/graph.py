@@ -54,18 +54,18 @@ def _open_sessions(visitors: set[str], since) -> dict[str, OpenSession]:
     """Each visitor's latest session that may still be open."""
     columns = ("key", "visitor", "started_at", "last_event_at", "source", "medium", "campaign",
                "referrer_domain", "search_terms", "user_id", "entry_path", "page_count",
-               "event_count", "converted")
+               "event_count", "converted", "device")
     latest: dict[str, OpenSession] = {}
     rows = Session.objects.filter(visitor__in=visitors, last_event_at__gte=since).order_by(
         "visitor", "-last_event_at").values_list(*columns)
     for (key, visitor, started_at, last_at, source, medium, campaign, referrer_domain,
-         search_terms, user_id, entry_path, page_count, event_count, converted) in rows:
+         search_terms, user_id, entry_path, page_count, event_count, converted, device) in rows:
         if visitor not in latest:
             latest[visitor] = OpenSession(
                 key=key, visitor=visitor, started_at=started_at, last_at=last_at,
                 source=Source(source, medium, campaign, referrer_domain, search_terms),
                 user_id=user_id, entry_path=entry_path, page_count=page_count,
-                event_count=event_count, converted=converted)
+                event_count=event_count, converted=converted, device=device)
     return latest
 
 
@@ -92,10 +92,10 @@ def sessionise(events: list[Event]) -> None:
                  medium=state.source.medium[:100], campaign=state.source.campaign[:200],
                  referrer_domain=state.source.referrer_domain[:200],
                  search_terms=state.source.search_terms[:200], page_count=state.page_count,
-                 event_count=state.event_count, converted=state.converted)
+                 event_count=state.event_count, converted=state.converted, device=state.device)
          for state in touched.values()],
         update_conflicts=True, unique_fields=["key"],
-        update_fields=["user_id", "last_event_at", "page_count", "event_count", "converted"],
+        update_fields=["user_id", "last_event_at", "page_count", "event_count", "converted", "device"],
     )
 
 

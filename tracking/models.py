@@ -114,6 +114,8 @@ class Session(models.Model):
     campaign = models.CharField(max_length=200, blank=True)
     referrer_domain = models.CharField(max_length=200, blank=True)
     search_terms = models.CharField(max_length=200, blank=True)
+    device = models.CharField(max_length=10, blank=True,
+                              help_text="desktop, mobile or tablet, from the first user agent seen")
     page_count = models.PositiveIntegerField(default=0)
     event_count = models.PositiveIntegerField(default=0)
     converted = models.BooleanField(default=False)

@@ -60,7 +60,20 @@ class OpenSession:
     page_count: int = 0
     event_count: int = 0
     converted: bool = False
+    device: str = ""
     changed: bool = field(default=False, compare=False)
+
+
+def device_of(user_agent: str) -> str:
+    """desktop, mobile or tablet, from a user agent (as analytics tools bucket them)."""
+    agent = (user_agent or "").lower()
+    if not agent:
+        return ""
+    if "ipad" in agent or "tablet" in agent or ("android" in agent and "mobile" not in agent):
+        return "tablet"
+    if "mobile" in agent or "iphone" in agent or "android" in agent:
+        return "mobile"
+    return "desktop"
 
 
 def session_key(visitor: str, started_at: datetime) -> str:
@@ -72,7 +85,8 @@ def assign(events: list[dict], open_sessions: dict[str, OpenSession],
            touched: dict[str, OpenSession] | None = None) -> list[str]:
     """Give each event (dicts with visitor, timestamp, type, event, context, user_id) a session
     key, updating ``open_sessions`` (visitor -> their latest session) in place. Every session
-    an event lands in is added to ``touched``. Events must be in time order per visitor."""
+    an event lands in is added to ``touched``. Events must be in time order per visitor.
+    A session's device is that of the first user agent seen in it."""
     touched = {} if touched is None else touched
     keys = []
     for item in events:
@@ -94,6 +108,7 @@ def assign(events: list[dict], open_sessions: dict[str, OpenSession],
         current.last_at = max(current.last_at, when)
         current.event_count += 1
         current.user_id = item.get("user_id") or current.user_id
+        current.device = current.device or device_of(str(context.get("userAgent") or ""))
         if item["type"] == "page" or item.get("event") in PAGE_LIKE_EVENTS:
             current.page_count += 1
         if item.get("event") == "Order Completed":

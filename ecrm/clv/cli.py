@@ -83,6 +83,8 @@ def _fit(args, err) -> int:
     if big:
         print(f"fitting on {len(summary):,} customers", file=err, flush=True)
     fitted = fit_models(summary)
+    for warning in fitted.warnings():
+        print(f"warning: {warning}", file=err, flush=True)
     rows = None
     if args.predictions or not args.json:
         if big:

@@ -24,6 +24,9 @@ from . import bgnbd, gamma_gamma
 from .summary import CustomerSummary, add_weeks
 
 WEEKS_PER_MONTH = 365.25 / 12 / 7
+# Below this many repeat buyers the fits still converge, but their estimates swing
+# widely from one month's data to the next (CDNOW's published fit had 946 of 2,357).
+FEW_REPEAT_BUYERS = 50
 PREDICTION_COLUMNS = (
     "customer_id", "frequency", "recency", "T", "monetary",
     "expected_purchases_90d", "expected_purchases_365d", "probability_alive",
@@ -61,6 +64,19 @@ class Fitted:
     def as_dict(self) -> dict:
         return {"bgnbd": self.bgnbd.as_dict(), "gamma_gamma": self.gamma_gamma.as_dict(),
                 "customers": len(self.summary)}
+
+    def warnings(self) -> list[str]:
+        """Why these estimates deserve less trust than they look, in words for a marketer
+        (a fit that fails raises instead; these are fits that succeed on thin data)."""
+        found = []
+        repeaters = int((self.summary.frequency > 0).sum())
+        if repeaters < FEW_REPEAT_BUYERS:
+            found.append(f"only {repeaters} customer{'s' if repeaters != 1 else ''} bought more than once: "
+                         f"with fewer than {FEW_REPEAT_BUYERS} repeat buyers the estimates are very uncertain")
+        if self.gamma_gamma.q <= 1:
+            found.append(f"the spend model found no finite average order value (q = {self.gamma_gamma.q:.2f} "
+                         "is not above 1): predicted lifetime values can be extreme")
+        return found
 
 
 def fit_models(summary: CustomerSummary) -> Fitted:

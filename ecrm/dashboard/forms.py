@@ -1,7 +1,7 @@
 from django import forms
 
 from ecrm.desk import DeskError, parse_tags
-from ecrm.models import Consent
+from ecrm.models import Consent, DigestSubscription
 
 
 class NoteForm(forms.Form):
@@ -27,3 +27,20 @@ class ConsentForm(forms.Form):
                                      coerce=lambda value: value == "yes", label="The customer")
     reason = forms.CharField(max_length=200, required=False,
                              help_text="How the customer said so (phone call, e-mail, …)")
+
+
+class DigestForm(forms.Form):
+    """A member of staff's own KPI digest: none, daily, or weekly on a weekday."""
+
+    frequency = forms.ChoiceField(choices=[("", "Don't send me the digest"), *DigestSubscription.FREQUENCIES],
+                                  required=False, label="Send me",
+                                  widget=forms.Select(attrs={"class": "form-control"}))
+    weekday = forms.TypedChoiceField(choices=DigestSubscription.WEEKDAYS, coerce=int, label="Weekly on",
+                                     required=False, empty_value=None,
+                                     widget=forms.Select(attrs={"class": "form-control"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("frequency") == DigestSubscription.WEEKLY and data.get("weekday") is None:
+            raise forms.ValidationError("Choose the weekday of the weekly digest.")
+        return data

@@ -9,7 +9,6 @@ from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.views.generic import TemplateView
 
-from ecrm.funnels import DEFAULT_STEPS, FunnelError, SessionTrace, funnel, parse_steps, step_label
 from ecrm.models import Profile, ScoreFit
 from ecrm.product_conversion import product_conversion
 from ecrm.rfm import GROUPS
@@ -93,83 +92,30 @@ class LifetimeValueReportView(StaffPermission, TemplateView):
             top=scored.exclude(predicted_clv=None).order_by("-predicted_clv")[:20], **kwargs)
 
 
-SPLITS = {"": "nothing", "medium": "medium", "source": "source", "campaign": "campaign", "week": "week"}
 MAX_DAYS = 180
+
+
+class ReportInputError(ValueError):
+    """A report parameter that cannot be used; the text says which and why (shown with a 400)."""
+
+
+def requested_days(request, *, default: int = 30, maximum: int = MAX_DAYS, name: str = "days") -> int:
+    """The report's period from ``?days=`` (or ``name``): the default when absent, else a
+    whole number from 1 to ``maximum``; anything else raises ``ReportInputError``."""
+    value = request.GET.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise ReportInputError(f"{name} must be a whole number from 1 to {maximum} (got “{value[:20]}”)")
+    return int(value)
 
 
 def _days(request, default: int = 30) -> int:
     """The report's period from ``?days=``: 1 to MAX_DAYS, else the default."""
-    days = request.GET.get("days", "")
-    return int(days) if days.isdigit() and 1 <= int(days) <= MAX_DAYS else default
-
-
-def funnel_traces(steps: list[dict], since, until, split: str) -> list[SessionTrace]:
-    """The sessions that started in [since, until), with the steps' events in time order."""
-    from tracking.models import Event, Session
-
-    sessions = Session.objects.filter(started_at__gte=since, started_at__lt=until)
-    traces = {}
-    for key, count, started, source, medium, campaign in sessions.values_list(
-            "key", "event_count", "started_at", "source", "medium", "campaign").iterator(chunk_size=5000):
-        group = {"": "", "medium": medium, "source": source, "campaign": campaign or "(none)",
-                 "week": f"{started:%G-W%V}"}[split]
-        traces[key] = SessionTrace(key, count, [], group or "(none)")
-    names = [step["event"] for step in steps if "event" in step]
-    if names and traces:
-        events = Event.objects.filter(event__in=names, timestamp__gte=since, session_id__in=list(traces)).order_by(
-            "timestamp").values_list("session_id", "timestamp", "event")
-        for session_id, when, name in events.iterator(chunk_size=5000):
-            traces[session_id].events.append((when, name))
-    return list(traces.values())
-
-
-class FunnelReportView(StaffPermission, TemplateView):
-    """A funnel over sessions: the default shop funnel or steps the marketer writes, for a
-    period, split by source, medium, campaign or week; with a chart and CSV."""
-
-    permission_required = "ecrm.view_customer_reports"
-    template_name = "ecrm/dashboard/funnel_report.html"
-
-    def get(self, request, *args, **kwargs):
-        from datetime import timedelta
-
-        from django.utils import timezone
-
-        errors = []
-        text = request.GET.get("steps", "").strip()
-        steps = DEFAULT_STEPS
-        if text:
-            try:
-                steps = parse_steps(text)
-            except FunnelError as exc:
-                errors.append(str(exc))
-        days = _days(request)
-        split = request.GET.get("split", "") if request.GET.get("split", "") in SPLITS else ""
-        until = timezone.now()
-        result = funnel(funnel_traces(steps, until - timedelta(days=days), until, split), steps) if not errors else {}
-        if request.GET.get("format") == "csv" and not errors:
-            return self._csv(result)
-        context = self.get_context_data(
-            result=result, errors=errors, days=days, split=split, splits=SPLITS,
-            steps_text=text or "\n".join(
-                "session" if s.get("session") else s.get("event", "") for s in DEFAULT_STEPS),
-            chart={"labels": [step_label(s) for s in steps],
-                   "groups": [{"label": group or "all sessions", "data": [r["sessions"] for r in rows]}
-                              for group, rows in list(result.items())[:8]]})
-        return self.render_to_response(context)
-
-    @staticmethod
-    def _csv(result) -> HttpResponse:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="funnel.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["group", "step", "sessions", "conversion_from_previous", "conversion_from_first", "drop_off"])
-        for group, rows in result.items():
-            for row in rows:
-                writer.writerow([group or "all", row["step"], row["sessions"],
-                                 "" if row["from_previous"] is None else f"{row['from_previous']:.4f}",
-                                 "" if row["from_first"] is None else f"{row['from_first']:.4f}", row["drop_off"]])
-        return response
+    try:
+        return requested_days(request, default=default)
+    except ReportInputError:
+        return default
 
 
 class ProductConversionReportView(StaffPermission, TemplateView):

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from ecrm.dashboard import duplicate_views, privacy_views, report_views, segment_views, views
+from ecrm.dashboard import (customer_report_views, digest_views, duplicate_views, funnel_views, privacy_views,
+                            report_views, segment_views, views)
 
 app_name = "ecrm-dashboard"
 
@@ -16,8 +17,14 @@ urlpatterns = [
          name="not-duplicate"),
     path("reports/rfm/", report_views.RfmReportView.as_view(), name="rfm-report"),
     path("reports/lifetime-value/", report_views.LifetimeValueReportView.as_view(), name="clv-report"),
-    path("reports/funnel/", report_views.FunnelReportView.as_view(), name="funnel-report"),
+    path("reports/funnel/", funnel_views.FunnelReportView.as_view(), name="funnel-report"),
+    path("reports/funnel/saved/", funnel_views.SavedFunnelSaveView.as_view(), name="funnel-save"),
+    path("reports/funnel/saved/<int:pk>/", funnel_views.SavedFunnelSaveView.as_view(), name="funnel-update"),
+    path("reports/funnel/saved/<int:pk>/delete/", funnel_views.SavedFunnelDeleteView.as_view(),
+         name="funnel-delete"),
     path("reports/products/", report_views.ProductConversionReportView.as_view(), name="product-report"),
+    path("reports/customers/", customer_report_views.CustomersReportView.as_view(), name="customers-report"),
+    path("reports/digest/", digest_views.DigestSettingsView.as_view(), name="digest"),
     path("segments/", segment_views.SegmentListView.as_view(), name="segments"),
     path("segments/new/", segment_views.SegmentCreateView.as_view(), name="segment-create"),
     path("segments/count/", segment_views.SegmentCountView.as_view(), name="segment-count"),

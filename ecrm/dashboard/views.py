@@ -14,11 +14,12 @@ from ecrm.defaults import setting
 from ecrm.desk import access_record, note_add, tags_set
 from ecrm.models import Profile, ProfileAccess
 from ecrm.card import customer_addresses, customer_baskets, customer_messages, sessions_with_searches
+from ecrm.customer_analytics import customer_analytics
 from ecrm.selectors import customer_orders, customer_search
 from ecrm.timeline import customer_timeline
 from tracking.dashboard.views import StaffPermission
 
-TABS = ("orders", "timeline", "sessions", "baskets", "messages", "notes", "consents")
+TABS = ("orders", "timeline", "sessions", "analytics", "baskets", "messages", "notes", "consents")
 
 
 class CustomerSearchView(StaffPermission, TemplateView):
@@ -60,6 +61,7 @@ class CustomerCardView(StaffPermission, DetailView):
         if tab in extra:
             kwargs.update(extra_template=extra[tab].template_name, **extra[tab](profile, self.request))
         loaders = {"orders": customer_orders, "timeline": customer_timeline, "sessions": sessions_with_searches,
+                   "analytics": customer_analytics,
                    "baskets": customer_baskets, "messages": customer_messages,
                    "notes": lambda p: p.notes.select_related("author"),
                    "consents": lambda p: p.consents.all()}

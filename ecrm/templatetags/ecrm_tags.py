@@ -27,3 +27,18 @@ def percent(fraction) -> str:
     if fraction is None or fraction == "":
         return "—"
     return f"{round(float(fraction) / 0.01)} %"
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta as "1 h 05 min", "4 min 20 s" or "35 s"; None -> "—"."""
+    if value is None or value == "":
+        return "—"
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{seconds} s"

@@ -1,12 +1,15 @@
-"""``{% recommendations "slot" product=... k=4 as items %}`` for templates: the shopper is
-taken from the request (their account, or the tracking cookie's anonymous id), the basket
-from Oscar's middleware. ``{% include "recommender/partials/slot.html" %}`` renders a slot
-whose links carry attribution tokens for the browser tracker."""
+"""``{% recommendations "slot" product=... category=... k=4 as items %}`` for templates: the
+shopper is taken from the request (their account, or the tracking cookie's anonymous id),
+the basket from Oscar's middleware. ``{% include "recommender/partials/slot.html" %}``
+renders a slot whose links carry attribution tokens for the browser tracker, under the
+slot's own heading unless ``title`` is given. An unknown slot name is a ValueError that
+lists the slots."""
 
 from django import template
 
 from recommender.attribution import record_impressions
 from recommender.serving import recommendations_for
+from recommender.slots import slot_title as title_of
 
 register = template.Library()
 
@@ -22,9 +25,16 @@ def person_of(request) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def recommendations(context, slot, product=None, k=4):
+def recommendations(context, slot, product=None, category=None, k=4):
     request = context.get("request")
-    items = recommendations_for(slot=slot, person=person_of(request), product=product,
+    person = person_of(request)
+    items = recommendations_for(slot=slot, person=person, product=product, category=category,
                                 basket=getattr(request, "basket", None), k=int(k))
-    record_impressions(items, slot)
+    record_impressions(items, slot, person)
     return items
+
+
+@register.simple_tag
+def slot_title(slot, category=None):
+    """``{% slot_title "trending" category %}`` → "Trending in Tea"; other slots their heading."""
+    return title_of(slot, category)

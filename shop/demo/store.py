@@ -20,6 +20,7 @@ from django.core.management import call_command
 from oscar.apps.catalogue.categories import create_from_breadcrumbs
 from oscar.core.loading import get_model
 
+from recommender.models import RepurchasePolicy
 from shop.demo.accounts import CUSTOMER_PASSWORD, DEMO_ACCOUNTS
 from shop.demo.generate import CustomerSpec, ProductSpec
 from shop.demo.images import product_card
@@ -68,6 +69,13 @@ def ensure_staff() -> list[dict]:
     return DEMO_ACCOUNTS
 
 
+def class_name(root: str, consumable: bool) -> str:
+    """Product classes split what is bought again (tea, seeds: "Kitchen consumables") from
+    what is bought once (a pan: "Kitchen goods"), so the recommender's repeat-purchase
+    policy, which is per class, fits the catalogue."""
+    return f"{root} {'consumables' if consumable else 'goods'}"
+
+
 def ensure_catalogue(specs: list[ProductSpec]) -> tuple[dict[str, object], int]:
     """Products with categories, attributes, a picture and a stock record; returns (by UPC, new)."""
     existing = set(Product.objects.filter(upc__in=[s.upc for s in specs]).values_list("upc", flat=True))
@@ -75,20 +83,24 @@ def ensure_catalogue(specs: list[ProductSpec]) -> tuple[dict[str, object], int]:
     if new:
         partner, _ = Partner.objects.get_or_create(name=PARTNER_NAME)
         classes, attributes = {}, {}
-        for root in sorted({s.root for s in new}):
+        for root, consumable in sorted({(s.root, bool(s.reorder_days)) for s in new}):
             product_class, _ = ProductClass.objects.get_or_create(
-                name=f"{root} goods", defaults={"requires_shipping": True, "track_stock": True}
+                name=class_name(root, consumable), defaults={"requires_shipping": True, "track_stock": True}
             )
-            classes[root] = product_class
+            if consumable:  # recommended again to people who bought them; merchandisers may change it
+                RepurchasePolicy.objects.get_or_create(product_class=product_class,
+                                                       defaults={"can_be_bought_again": True})
+            classes[root, consumable] = product_class
             for code in ATTRIBUTES:
-                attributes[root, code], _ = ProductAttribute.objects.get_or_create(
+                attributes[product_class.pk, code], _ = ProductAttribute.objects.get_or_create(
                     product_class=product_class, code=code,
                     defaults={"name": code.title(), "type": ProductAttribute.TEXT},
                 )
         categories = {path: create_from_breadcrumbs(path) for path in sorted({s.category_path for s in new})}
         Product.objects.bulk_create([
             Product(upc=s.upc, title=s.title, slug=_slug(s), description=s.description,
-                    product_class=classes[s.root], structure=Product.STANDALONE, is_public=True)
+                    product_class=classes[s.root, bool(s.reorder_days)], structure=Product.STANDALONE,
+                    is_public=True)
             for s in new
         ])
         by_upc = {p.upc: p for p in Product.objects.filter(upc__in=[s.upc for s in new])}
@@ -96,7 +108,8 @@ def ensure_catalogue(specs: list[ProductSpec]) -> tuple[dict[str, object], int]:
             ProductCategory(product=by_upc[s.upc], category=categories[s.category_path]) for s in new
         ])
         ProductAttributeValue.objects.bulk_create([
-            ProductAttributeValue(product=by_upc[s.upc], attribute=attributes[s.root, code],
+            ProductAttributeValue(product=by_upc[s.upc],
+                                  attribute=attributes[classes[s.root, bool(s.reorder_days)].pk, code],
                                   value_text=s.attributes[code])
             for s in new for code in ATTRIBUTES if code in s.attributes
         ])

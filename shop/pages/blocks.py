@@ -3,6 +3,8 @@
 from django.apps import apps
 from wagtail import blocks
 
+from recommender.wagtail_blocks import RecommendationsBlock
+
 
 class HeroBlock(blocks.StructBlock):
     heading = blocks.CharBlock(max_length=120)
@@ -68,6 +70,7 @@ HOME_BLOCKS = [
     ("hero", HeroBlock()),
     ("categories", CategoryLinksBlock()),
     ("new_arrivals", NewArrivalsBlock()),
+    ("recommendations", RecommendationsBlock()),
     ("text", blocks.RichTextBlock()),
 ]
 
@@ -75,4 +78,5 @@ CONTENT_BLOCKS = [
     ("heading", blocks.CharBlock(form_classname="title", template="pages/blocks/heading.html")),
     ("text", blocks.RichTextBlock()),
     ("question", QuestionBlock()),
+    ("recommendations", RecommendationsBlock()),
 ]

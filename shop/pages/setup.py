@@ -22,6 +22,7 @@ HOME_BODY = [
     },
     {"type": "categories", "value": {"heading": "Shop by category", "limit": 12}},
     {"type": "new_arrivals", "value": {"heading": "New arrivals", "category_slug": "", "limit": 8}},
+    {"type": "recommendations", "value": {"slot": "for_you", "heading": "Recommended for you", "count": 4}},
 ]
 
 CONTENT_PAGES = [

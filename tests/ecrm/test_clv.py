@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +182,7 @@ def test_command_line_end_to_end(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr  # 946 repeat buyers, q well above 1
     printed = json.loads(result.stdout)
     assert list(printed) == ["bgnbd", "gamma_gamma", "customers"]
     assert list(printed["bgnbd"]) == ["r", "alpha", "a", "b"]
@@ -209,6 +211,24 @@ def test_command_line_readable_summary(tmp_path):
                  "--discount-rate", "0.2", "--horizon-months", "24"], out=out, err=err) == 0
     text = out.getvalue()
     assert "2,357 (946 with repeat purchases)" in text and "r=0.2426" in text and "24 months at 0.2/year" in text
+
+
+def test_a_thin_history_fits_but_is_flagged(tmp_path):
+    """40 customers, 21 of them repeat buyers: the fit converges (to extreme parameters),
+    so the numbers come out, with a warning on stderr; stdout stays the plain JSON."""
+    rng = random.Random(3)
+    lines = ["customer_id,date,amount"]
+    for customer in range(40):
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(120))
+        for k in range(rng.choice([1, 1, 1, 2, 3, 5])):
+            lines.append(f"c{customer},{start + timedelta(days=k * rng.randrange(10, 40))},{rng.randrange(10, 60)}")
+    path = tmp_path / "orders.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["fit", "--transactions", str(path), "--json"], out=out, err=err) == 0
+    assert list(json.loads(out.getvalue())) == ["bgnbd", "gamma_gamma", "customers"]
+    assert err.getvalue() == ("warning: only 21 customers bought more than once: with fewer than 50 repeat "
+                              "buyers the estimates are very uncertain\n")
 
 
 def _run(tmp_path, content: str | None, *extra: str) -> tuple[int, str]:

@@ -69,7 +69,7 @@ def test_the_funnel_report(make_staff):
                        {"steps": "session\nProduct Viewed\nProduct Added", "split": "medium", "format": "csv"}).content.decode()
     assert "email,Product Added,1,1.0000,1.0000,0" in split and "organic,Product Added,0,0.0000,0.0000,1" in split
     bad = client.get("/dashboard/customers/support-desk/reports/funnel/", {"steps": "session"})
-    assert bad.status_code == 200 and "at least two steps" in bad.content.decode()
+    assert bad.status_code == 400 and "at least two steps" in bad.content.decode()
     support = Client()
     support.force_login(make_staff("s@example.com", group=SUPPORT))
     assert support.get("/dashboard/customers/support-desk/reports/funnel/").status_code == 403

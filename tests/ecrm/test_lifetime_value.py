@@ -50,6 +50,7 @@ def test_scores_from_the_stores_orders(cdnow_store, make_staff):
     client.force_login(make_staff("m@example.com", group=MARKETING))
     page = client.get("/dashboard/customers/support-desk/reports/lifetime-value/").content.decode()
     assert "BG/NBD" in page and "clv-weekly" in page and "Most valuable customers ahead" in page
+    assert fit.parameters["warnings"] == [] and "Take these figures with care" not in page
     card = client.get(f"/dashboard/customers/support-desk/{one.pk}/").content.decode()
     assert "Predicted value" in card and "Churn risk" in card
 

@@ -35,6 +35,13 @@ MATRIX = [
      [DENIED, 302, DENIED, DENIED, LOGIN]),
     ("get", DESK + "segments/{s}/edit/", None, [DENIED, OK, DENIED, DENIED, LOGIN]),
     ("get", DESK + "segments/{s}/export/", None, [DENIED, OK, DENIED, DENIED, LOGIN]),
+    ("get", DESK + "{p}/?tab=analytics", None, [OK, OK, DENIED, DENIED, LOGIN]),
+    ("get", DESK + "reports/customers/", None, [DENIED, OK, DENIED, DENIED, LOGIN]),
+    ("get", DESK + "reports/funnel/", None, [DENIED, OK, DENIED, DENIED, LOGIN]),
+    ("post", DESK + "reports/funnel/saved/", {"name": "Two steps", "steps": "session\nProduct Viewed"},
+     [DENIED, 302, DENIED, DENIED, LOGIN]),
+    ("get", DESK + "reports/digest/", None, [DENIED, OK, DENIED, DENIED, LOGIN]),
+    ("post", DESK + "reports/digest/", {"frequency": "daily"}, [DENIED, 302, DENIED, DENIED, LOGIN]),
 ]
 API_MATRIX = [
     ("get", "/api/ecrm/customers/?q=kim", None, [OK, OK, DENIED, DENIED, 401]),

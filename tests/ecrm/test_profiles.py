@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth import get_user_model
 
-from ecrm.attributes import device_of
 from ecrm.models import Profile
 from ecrm.services import profiles_refresh, profiles_refresh_marked
 from tracking.consumer import consume_once, ensure_group
 from tracking.messages import normalise
+from tracking.sessions import device_of
 from tracking.stream import append
 
 pytestmark = pytest.mark.django_db

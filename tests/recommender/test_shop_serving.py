@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from recommender.models import ModelVersion
+from recommender.models import ModelVersion, RepurchasePolicy
 from recommender.serving import recommendations_for
 from recommender.training import train_version
 from tests.helpers import place_order
@@ -27,8 +27,10 @@ def isolated(settings, tmp_path):
     settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
     settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5}
     from recommender.catalogue import catalogue
+    from recommender.rules import rules
 
-    catalogue.clear()  # the per-process catalogue must not carry products between tests
+    catalogue.clear()  # the per-process catalogue and rules must not carry over between tests
+    rules.clear()
     yield
     from recommender.publish import client
 
@@ -39,7 +41,8 @@ def isolated(settings, tmp_path):
 
 @pytest.fixture
 def shop(countries):
-    """Tea drinkers who rebuy tea and browse cups; a sold-out product; a hidden one."""
+    """Tea drinkers who rebuy tea (a class that can be bought again) and browse cups (bought
+    once); a sold-out product; a hidden one."""
     from oscar.apps.catalogue.categories import create_from_breadcrumbs
     from oscar.core.loading import get_model
     from oscar.test.factories import create_product
@@ -49,8 +52,10 @@ def shop(countries):
     products = {}
     for name, category, stock in (("tea", tea_category, 50), ("green-tea", tea_category, 50), ("cup", cups_category, 50),
                                   ("mug", cups_category, 50), ("teapot", cups_category, 0), ("saucer", cups_category, 50)):
-        products[name] = create_product(title=name, upc=name.upper(), price=Decimal("5.00"), num_in_stock=stock)
+        products[name] = create_product(title=name, upc=name.upper(), price=Decimal("5.00"), num_in_stock=stock,
+                                        product_class="Tea" if "tea" in name.split("-") else "Homeware")
         ProductCategory.objects.create(product=products[name], category=category)
+    RepurchasePolicy.objects.create(product_class=products["tea"].product_class, can_be_bought_again=True)
     products["saucer"].is_public = False
     products["saucer"].save()
     users = [get_user_model().objects.create_user(f"u{i}", f"u{i}@example.com", "pw") for i in range(12)]
@@ -148,7 +153,8 @@ def test_the_customer_card_shows_their_recommendations(shop, make_staff):
     client.force_login(make_staff("support@example.com", group=SUPPORT))
     page = client.get(f"/dashboard/customers/support-desk/{Profile.objects.get().pk}/?tab=recommendations")
     html = page.content.decode()
-    assert page.status_code == 200 and "Never bought before" in html, html[html.find("nav-tabs"):][:3000]
+    assert page.status_code == 200 and "Never bought before" in html and "Buy again" in html, (
+        html[html.find("nav-tabs"):][:3000])
     assert "<td>tea</td>" in html and "for_you" in html
 
 
@@ -171,7 +177,7 @@ def test_a_product_that_sells_out_stops_being_recommended(shop):
     assert products["mug"] in [r.product for r in recommendations_for(slot="similar", product=products["tea"])]
     type(stock).objects.filter(pk=stock.pk).update(num_in_stock=0)  # no signal: as if elsewhere
     _log_change(products["cup"].pk)  # what the other process's commit appended
-    catalogue._checked_at = 0  # the check interval has passed
+    catalogue._follower.checked_at = 0  # the check interval has passed
     assert products["cup"] not in together()
     assert str(products["mug"].pk) in catalogue._entries  # the rest of the cache stays warm
     assert mug.num_in_stock > 0
@@ -317,17 +323,17 @@ def test_slot_report_counts_impressions_clicks_and_attributed_revenue(shop, make
     products, users = shop
     version = train_version()
     request = RequestFactory().get("/")
-    request.user, request.tracking_anonymous_id = users[1], ""
+    request.user, request.tracking_anonymous_id = users[2], ""  # never bought a cup (cups are bought once)
     html = Template('{% load recommendations %}{% recommendations "bought_together" product=product k=2 as items %}'
                     '{% include "recommender/partials/slot.html" with title="x" slot="bought_together" %}').render(
         Context({"request": request, "product": products["tea"]}))
     token = html.split('data-ecrm-token="')[1].split('"')[0]
     # The shopper clicks the first item (a cup), then buys it the next moment.
-    Event.objects.create(message_id="click-9", type="track", event="Product Clicked", user_id=str(users[1].pk),
+    Event.objects.create(message_id="click-9", type="track", event="Product Clicked", user_id=str(users[2].pk),
                          timestamp=NOW, received_at=NOW, source="browser", properties={"token": token})
     Event.objects.create(message_id="click-forged", type="track", event="Product Clicked", user_id="x",
                          timestamp=NOW, received_at=NOW, source="browser", properties={"token": "forged"})
-    order = place_order(products["cup"], quantity=2, user=users[1])
+    order = place_order(products["cup"], quantity=2, user=users[2])
     (row,) = [r for r in slot_report(days=1) if r["slot"] == "bought_together"]
     assert row == {"version": version.pk, "slot": "bought_together", "impressions": 2, "clicks": 1, "ctr": 0.5,
                    "orders": 1, "revenue": float(order.lines.get().line_price_incl_tax)}

@@ -106,6 +106,7 @@ def test_production_settings_pass_check_deploy():
         ALLOWED_HOSTS="shop.example.com",
         DATABASE_URL="postgres://shop:pw@127.0.0.1:5432/shop",
         REDIS_URL="redis://127.0.0.1:6379/0",
+        SITE_URL="https://shop.example.com",  # links in e-mails (unsubscribe, order status)
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout

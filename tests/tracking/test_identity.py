@@ -78,3 +78,12 @@ def test_only_the_server_may_tie_a_visitor_to_an_email(stream_name):
              "properties": {"email": "ada@example.com"}}
     _send(guest)  # a server-side SDK's guest order with her address is hers
     assert "real-order" in set(events_of_user("42").values_list("message_id", flat=True))
+
+
+def test_sessions_are_stored_with_their_device(stream_name):
+    ensure_group()
+    phone = {**_track("d-1", "dv", 20), "context": {"userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile"}}
+    _send(_track("d-0", "dv", 21), phone)
+    assert Session.objects.get(visitor="dv").device == "mobile"
+    _send({**_track("d-2", "dv", 19), "context": {"userAgent": "Mozilla/5.0 (X11; Linux x86_64)"}})
+    assert Session.objects.get(visitor="dv").device == "mobile"  # the first one seen stays

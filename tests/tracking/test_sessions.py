@@ -70,3 +70,11 @@ def test_order_status_updates_are_not_visits():
     touched = {}
     keys = assign([_event(0), _event(60 * 24, event="Order Updated")], {}, touched=touched)
     assert keys[1] == "" and len(touched) == 1
+
+
+def test_a_session_keeps_the_device_of_its_first_user_agent():
+    touched = {}
+    phone = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) Mobile/15E148"
+    assign([_event(0), _event(1, userAgent=phone), _event(2, userAgent="Mozilla/5.0 (Windows NT 10.0)"),
+            _event(3, visitor="b", userAgent="Mozilla/5.0 (iPad; CPU OS 18_1 like Mac OS X)")], {}, touched=touched)
+    assert sorted(s.device for s in touched.values()) == ["mobile", "tablet"]  # no agent at first: the next one's

@@ -98,5 +98,14 @@
       product_id: slot.dataset.ecrmProduct || "", slot: slot.dataset.ecrmSlot || "" } });
     beacon(m);
   }, true);
+  // A link from an e-mail carries its recommendation token in the URL: report the click,
+  // then drop the token from the address bar so a reload or a shared link does not repeat it.
+  var landed = params.get("ecrm_token");
+  if (landed) {
+    w.ecrm.track("Product Clicked", { token: landed, product_id: "", slot: "" });
+    params.delete("ecrm_token");
+    var rest = params.toString();
+    if (w.history.replaceState) w.history.replaceState(w.history.state, "", w.location.pathname + (rest ? "?" + rest : "") + w.location.hash);
+  }
   w.ecrm.page();
 })(window, document);

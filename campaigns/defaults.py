@@ -1,0 +1,53 @@
+"""Every ``CAMPAIGNS_*`` setting with its one default. Read them through ``setting()``."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Absolute base of links in messages (unsubscribe, order status): RFC 8058 wants HTTPS.
+    # ``None``: Wagtail's WAGTAILADMIN_BASE_URL.
+    "CAMPAIGNS_BASE_URL": None,
+    # Global frequency cap: at most one marketing message per customer per this many hours
+    # (0: no cap). A message over the cap is deferred until the cap allows it, never dropped.
+    "CAMPAIGNS_FREQUENCY_CAP_HOURS": 16,
+    # Quiet hours, in the customer's time zone when known (their ``timezone`` trait), else
+    # the store's TIME_ZONE: marketing due in them waits until they end. ``None``: none.
+    # (start hour, end hour), 24-hour clock; (21, 8) spans midnight.
+    "CAMPAIGNS_QUIET_HOURS": (21, 8),
+    # Failed sends: how many attempts in all, and the first retry's delay (doubling each time,
+    # at most CAMPAIGNS_RETRY_MAX_SECONDS). After the last attempt the message is a dead letter.
+    "CAMPAIGNS_MAX_ATTEMPTS": 5,
+    "CAMPAIGNS_RETRY_BASE_SECONDS": 60,
+    "CAMPAIGNS_RETRY_MAX_SECONDS": 3600,
+    # How long a worker holds a message it is sending. A claim older than this is a worker
+    # that died mid-send: the message is sent again (at least once) when
+    # CAMPAIGNS_RESEND_UNCONFIRMED, else it becomes a dead letter for staff to judge (at most once).
+    "CAMPAIGNS_SEND_LEASE_SECONDS": 300,
+    "CAMPAIGNS_RESEND_UNCONFIRMED": True,
+    # A due message queued to Celery but not sent within this time is queued again by the tick
+    # (a lost task message); duplicates are harmless, the claim lets one through.
+    "CAMPAIGNS_REQUEUE_AFTER_SECONDS": 300,
+    # The Celery queue the delivery tasks go to (``None``: Celery's default queue).
+    "CAMPAIGNS_QUEUE": None,
+    # HTTP basic-auth credentials ("user:password") the delivery-events webhook requires, as
+    # django-anymail's WEBHOOK_SECRET. Empty: the webhook answers 403 to everybody.
+    "CAMPAIGNS_WEBHOOK_SECRET": "",
+    # Order statuses that send the customer nothing when an order moves into them.
+    "CAMPAIGNS_SILENT_ORDER_STATUSES": [],
+    # Tracking links per carrier (lower-case name as staff type it in the shipping event's
+    # reference, "Royal Mail JD014600003GB"); {number} is the tracking number.
+    "CAMPAIGNS_CARRIER_TRACKING_URLS": {
+        "royal mail": "https://www.royalmail.com/track-your-item#/tracking-results/{number}",
+        "dpd": "https://track.dpd.co.uk/parcels/{number}",
+        "dhl": "https://www.dhl.com/gb-en/home/tracking.html?tracking-id={number}",
+        "ups": "https://www.ups.com/track?tracknum={number}",
+        "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
+        "evri": "https://www.evri.com/track/parcel/{number}",
+    },
+}
+
+
+def setting(name: str):
+    value = getattr(settings, name, DEFAULTS[name])
+    if name == "CAMPAIGNS_BASE_URL" and not value:
+        value = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or "http://localhost:8000"
+    return value

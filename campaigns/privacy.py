@@ -1,0 +1,46 @@
+"""Campaigns' share of a customer's data export and erasure (ecrm's ECRM_PERSONAL_DATA):
+the messages sent or queued to them, their frequency and pause choices, and suppressions of
+their addresses. All of it goes on erasure: after it there is no account or profile left
+to e-mail, and a suppression would keep the address."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from campaigns.models import ContactPreference, Message, Suppression
+
+MESSAGE_FIELDS = ["key", "kind", "topic", "to_email", "template", "status", "created_at", "due_at",
+                  "sent_at", "subject", "body_text", "delivery_event"]
+
+
+def _messages(person):
+    scope = Q(person_key__in=person.users)
+    for email in person.emails:
+        scope |= Q(to_email__iexact=email)
+    if person.user:
+        scope |= Q(user=person.user)
+    return Message.objects.filter(scope)
+
+
+class _PersonalData:
+    def export(self, person) -> dict:
+        return {
+            "campaign_messages.json": list(_messages(person).order_by("created_at").values(*MESSAGE_FIELDS)),
+            "campaign_preferences.json": list(ContactPreference.objects.filter(person_key__in=person.users)
+                                              .values("frequency", "paused_until", "updated_at")),
+            "suppressions.json": list(Suppression.objects.filter(email__in=person.emails)
+                                      .values("email", "reason", "detail", "created_at")),
+        }
+
+    def plan(self, person) -> dict:
+        return {"campaign messages": _messages(person).count(),
+                "campaign preferences": ContactPreference.objects.filter(person_key__in=person.users).count(),
+                "suppressed addresses": Suppression.objects.filter(email__in=person.emails).count()}
+
+    def erase(self, person) -> dict:
+        return {"campaigns.Message": _messages(person).delete()[0],
+                "campaigns.ContactPreference": ContactPreference.objects.filter(person_key__in=person.users).delete()[0],
+                "campaigns.Suppression": Suppression.objects.filter(email__in=person.emails).delete()[0]}
+
+
+personal_data = _PersonalData()

@@ -1,0 +1,78 @@
+"""What a message says: its Oscar e-mail template rendered at send time, with a generated
+plain-text part and, for marketing, the unsubscribe link and RFC 8058 headers.
+
+Templates are Oscar's communication event types (dashboard → Content → Email templates):
+the database fields when staff have written them, else the file templates
+``oscar/communication/emails/commtype_<code>_{subject.txt,body.txt,body.html}``.
+Each source kind (order status now; flow steps and broadcasts later) adds its own context
+through ``CONTEXT_BUILDERS``.
+"""
+
+from __future__ import annotations
+
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.utils.module_loading import import_string
+from oscar.core.loading import get_model
+
+from campaigns.models import Message
+from campaigns.plaintext import html_to_text
+from campaigns.tokens import unsubscribe_url
+
+CommunicationEventType = get_model("communication", "CommunicationEventType")
+
+# source kind -> dotted path of f(message) -> dict added to the template context.
+CONTEXT_BUILDERS = {"order-status": "campaigns.order_status.message_context"}
+
+
+class RenderError(Exception):
+    """The message cannot be rendered (a missing or broken template): retrying will not help."""
+
+
+def render(message: Message) -> dict:
+    """{"subject", "text", "html", "unsubscribe_url"} for the message, or RenderError."""
+    from ecrm.models import Profile
+
+    context = {**message.context, "message": message,
+               "customer": Profile.objects.filter(person_key=message.person_key).first(),
+               "user": message.user, "shop_name": getattr(settings, "OSCAR_SHOP_NAME", "")}
+    if message.kind == Message.MARKETING:
+        context["unsubscribe_url"] = unsubscribe_url(person_key=message.person_key, channel=message.channel,
+                                                     topic=message.topic or "all")
+    try:
+        builder = CONTEXT_BUILDERS.get(message.source_kind)
+        if builder:
+            context.update(import_string(builder)(message))
+        event_type = CommunicationEventType.objects.get(code=message.template)
+        parts = event_type.get_messages(context)
+    except CommunicationEventType.DoesNotExist:
+        raise RenderError(f"no e-mail template with code {message.template!r} "
+                          "(dashboard → Content → Email templates)") from None
+    except RenderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - template syntax and lookup errors of any kind
+        raise RenderError(f"template {message.template} failed to render: {type(exc).__name__}: {exc}") from exc
+    subject = parts["subject"].strip()
+    if not subject or not (parts["body"].strip() or parts["html"].strip()):
+        raise RenderError(f"template {message.template} rendered an empty subject or body")
+    html = parts["html"].strip()
+    text = parts["body"].strip() + "\n" if parts["body"].strip() else html_to_text(html)
+    return {"subject": subject[:255], "text": text, "html": html, "unsubscribe_url": context.get("unsubscribe_url")}
+
+
+def build_email(message: Message, rendered: dict) -> EmailMultiAlternatives:
+    """The e-mail to hand to EMAIL_BACKEND, with its Message-ID (kept on the row)."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip("> ") or None
+    headers = {"Message-ID": make_msgid(domain=domain), "X-Campaigns-Key": message.key[:200]}
+    if rendered["unsubscribe_url"]:
+        # RFC 8058 one-click: mailbox providers POST "List-Unsubscribe=One-Click" to this URL.
+        headers["List-Unsubscribe"] = f"<{rendered['unsubscribe_url']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email = EmailMultiAlternatives(rendered["subject"], rendered["text"],
+                                   from_email=getattr(settings, "OSCAR_FROM_EMAIL", settings.DEFAULT_FROM_EMAIL),
+                                   to=[message.to_email], headers=headers)
+    if rendered["html"]:
+        email.attach_alternative(rendered["html"], "text/html")
+    return email

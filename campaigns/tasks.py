@@ -1,0 +1,23 @@
+"""Celery tasks of the outbox. Retries are not Celery's: a failed send is put back in the
+outbox with its backoff (``due_at``) and the tick queues it again when due, so a retry
+survives a broker restart and is never an ETA message that Redis redelivers early."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils.dateparse import parse_datetime
+
+from campaigns.outbox import message_deliver, outbox_dispatch
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver(message_id: int, now: str | None = None) -> str:
+    """Send one outbox message (idempotent: a second run finds it claimed or sent).
+    ``now``: the moment ``campaigns_tick --now`` acts as of (None: the clock)."""
+    return message_deliver(message_id, now=parse_datetime(now) if now else None)
+
+
+@shared_task(ignore_result=True)
+def tick(now: str | None = None) -> int:
+    """What beat runs: queue every message that is due."""
+    return outbox_dispatch(now=parse_datetime(now) if now else None)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from campaigns import views
+from campaigns.preferences import FrequencyView
+
+app_name = "campaigns"
+
+urlpatterns = [
+    path("unsubscribe/<str:token>/", views.UnsubscribeView.as_view(), name="unsubscribe"),
+    path("order/<str:token>/", views.OrderStatusView.as_view(), name="order-status"),
+    path("preferences/frequency/", FrequencyView.as_view(), name="frequency"),
+    path("webhooks/delivery-events/", views.DeliveryEventsWebhook.as_view(), name="delivery-events"),
+]

@@ -1,0 +1,108 @@
+"""Recommendations for e-mails (used by campaigns): a block of products as e-mail clients
+render them — a table laid out with inline styles, absolute links and images — and the
+same block as plain text.
+
+Each e-mail names its slot (``email:<name>``, e.g. ``email:welcome``): the links carry an
+attribution token for that slot (``?ecrm_token=…``, which the browser tracker reports as
+"Product Clicked" when the shopper lands), the block's items count as impressions of it,
+so e-mails appear in the slot report and in A/B results like any storefront slot.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from urllib.parse import urlencode
+
+from django.contrib.sites.models import Site
+from django.template.loader import render_to_string
+from oscar.core.loading import get_class
+from oscar.core.thumbnails import get_thumbnailer
+from oscar.templatetags.currency_filters import currency
+
+from recommender.attribution import record_impressions
+from recommender.defaults import setting
+from recommender.serving import Recommendation, recommendations_for
+from recommender.tokens import make_token
+
+Selector = get_class("partner.strategy", "Selector")
+EMAIL_NAME = re.compile(r"^[a-z0-9_-]{1,40}$")
+TOKEN_PARAMETER = "ecrm_token"  # read by tracking/static/tracking/ecrm.js
+
+
+@dataclass(frozen=True)
+class EmailItem:
+    recommendation: Recommendation
+    title: str
+    url: str  # absolute, with the attribution token
+    image_url: str  # absolute; "" when the product has no image
+    price: str  # formatted with its currency; "" when it has no price
+
+
+@dataclass(frozen=True)
+class EmailBlock:
+    slot: str  # the attribution slot, ``email:<name>``
+    items: list[EmailItem]
+    html: str  # "" when there is nothing to recommend: leave the block out
+    text: str
+
+
+def base_url() -> str:
+    configured = setting("RECOMMENDER_EMAIL_BASE_URL")
+    return (configured or f"https://{Site.objects.get_current().domain}").rstrip("/")
+
+
+def _absolute(url: str, root: str) -> str:
+    return url if url.startswith(("http://", "https://", "//")) else root + url
+
+
+def _image_url(product, root: str) -> str:
+    image = product.primary_image()
+    if isinstance(image, dict) or not image.original:  # Oscar's stand-in for a product without images
+        return ""
+    try:
+        url = get_thumbnailer().generate_thumbnail(image.original, size="240x240", upscale=False).url
+    except (OSError, ValueError):  # an unreadable file: link the original, the client scales it
+        url = image.original.url
+    return _absolute(url, root) if url else ""
+
+
+def _price(product, strategy) -> str:
+    info = strategy.fetch_for_parent(product) if product.is_parent else strategy.fetch_for_product(product)
+    price = info.price
+    if not price.exists:
+        return ""
+    amount = price.incl_tax if price.is_tax_known else price.excl_tax
+    return currency(amount, price.currency)
+
+
+def recommendations_block(person: str, *, email: str, slot: str = "for_you", product=None, k: int = 4,
+                          heading: str = "Picked for you", columns: int = 2, link_parameters: dict | None = None,
+                          count_impressions: bool = True) -> EmailBlock:
+    """Up to ``k`` recommendations for ``person`` (their person key: user id, ``email:…``)
+    from serving's ``slot`` chain, attributed to the slot ``email:<email>``.
+    ``link_parameters`` are added to every link (e.g. a campaign's ``utm_*``). Counting
+    impressions is for the e-mail actually sent; turn it off for previews."""
+    if not EMAIL_NAME.match(email or ""):
+        raise ValueError(f"e-mail name {email!r}: use 1 to 40 lower-case letters, digits, '-' or '_'")
+    if not 1 <= k <= 24 or not 1 <= columns <= 4:
+        raise ValueError("k must be from 1 to 24 and columns from 1 to 4")
+    label = f"email:{email}"
+    found = recommendations_for(slot=slot, person=person, product=product, k=k)
+    found = [replace(rec, token=make_token(version=rec.version, slot=label, position=position,
+                                           product_id=rec.product.pk))
+             for position, rec in enumerate(found, start=1)]
+    root, strategy = base_url(), Selector().strategy()
+    items = []
+    for rec in found:
+        query = urlencode({**(link_parameters or {}), TOKEN_PARAMETER: rec.token})
+        items.append(EmailItem(rec, rec.product.get_title(), f"{root}{rec.product.get_absolute_url()}?{query}",
+                               _image_url(rec.product, root), _price(rec.product, strategy)))
+    if count_impressions:
+        record_impressions(found, label, person)
+    if not items:
+        return EmailBlock(label, [], "", "")
+    context = {"heading": heading, "items": items, "width": 100 // columns,
+               "rows": [items[i:i + columns] for i in range(0, len(items), columns)]}
+    return EmailBlock(label, items, render_to_string("recommender/email/recommendations_block.html", context),
+                      render_to_string("recommender/email/recommendations_block.txt", context).strip() + "\n")

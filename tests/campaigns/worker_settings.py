@@ -1,0 +1,9 @@
+"""Settings of the Celery workers the campaigns tests start: the test settings, a mail
+backend that writes to a folder, and the test's private queue."""
+
+import os
+
+from tests.settings import *  # noqa: F401,F403
+
+EMAIL_BACKEND = "tests.campaigns.mail.FolderBackend"
+CAMPAIGNS_QUEUE = os.environ.get("CAMPAIGNS_TEST_QUEUE")
