@@ -62,8 +62,8 @@ check: install
 # storefront and ingest read the seeded store; pipeline and support (100,000 generated
 # customers) need PostgreSQL and get a throwaway one.
 bench: install
-	$(PY) bench/run.py --only storefront --only ingest --only recommend --only product_page
-	$(PY) scripts/test_services.py -- $(PY) bench/run.py --only pipeline --only support --only reports --migrate
+	$(PY) bench/run.py --only storefront --only ingest --only recommend --only product_page --only training
+	$(PY) scripts/test_services.py -- $(PY) bench/run.py --only pipeline --only support --only reports --only customers --migrate
 
 clean:
 	@# Stop the embedded Redis (if running) before its directory goes.

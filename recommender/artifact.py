@@ -7,12 +7,15 @@ Layout of ``DIR``::
                       item categories
     <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending, buy_again)
     seen.npz          users x items "already bought" (for --exclude-seen)
-    lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors)
+    lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors,
+                      and content when item features were given)
     factors.npz       item factors of the ALS that people unknown to the model are folded
                       into at serving time (optional: older directories have none)
 
 Sparse matrices are stored as their CSR parts (``name@data``, ``name@indices``,
-``name@indptr``, ``name@shape``) so loading uses ``allow_pickle=False``.
+``name@indptr``, ``name@shape``) so loading uses ``allow_pickle=False``. The npz
+files are not compressed: zlib on an EASE weight matrix (items x items floats,
+which hardly compress) took longer than training it.
 """
 
 from __future__ import annotations
@@ -72,13 +75,13 @@ def save(pipe, out_dir: str | Path) -> Path:
     data = pipe.data
     rankers = {}
     for name, r in pipe.rankers.items():
-        np.savez_compressed(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
+        np.savez(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
         rankers[name] = {"kind": r.kind, "params": r.params, "description": r.describe()}
-    np.savez_compressed(d / "seen.npz", **_pack({"seen": data.seen}))
-    np.savez_compressed(d / "lists.npz", **_pack(pipe.lists))
+    np.savez(d / "seen.npz", **_pack({"seen": data.seen}))
+    np.savez(d / "lists.npz", **_pack(pipe.lists))
     factors = getattr(pipe, "factors", None)
     if factors is not None:
-        np.savez_compressed(d / "factors.npz", V=factors.V)
+        np.savez(d / "factors.npz", V=factors.V)
     cats = data.inter.item_category
     meta = {
         "format": FORMAT,

@@ -29,6 +29,15 @@ def _load(args, cfg):
     inter = load_csv(args.interactions, cfg, progress)
     progress(f"{len(inter):,} interactions, {inter.n_users:,} users, {inter.n_items:,} items "
              f"({time.monotonic() - t:.1f}s)")
+    if getattr(args, "items", None):
+        from recommender.items import load_items_csv, with_catalogue
+
+        progress(f"reading {args.items}")
+        features = load_items_csv(args.items)
+        before = inter.n_items
+        inter = with_catalogue(inter, features)
+        progress(f"{len(features):,} items with features, {inter.n_items - before:,} of them without "
+                 "interactions (recommendable by content)")
     return inter
 
 
@@ -108,7 +117,12 @@ def cmd_evaluate(args) -> int:
     targets = {t: task_targets(split, data, t) for t in TASKS}
     pipe = Pipeline(cfg).fit(split.train, progress, with_lists=False)
     models = {"pipeline (default)": {"next": pipe.rankers["for_you"], "new": pipe.rankers["discover"]}}
-    for name, r in baselines(cfg).items():
+    extra = {}
+    if inter.item_features is not None:  # not a baseline: shows what content alone does
+        from recommender.rankers import Content
+
+        extra["content (tf-idf cosine)"] = Content()
+    for name, r in {**baselines(cfg), **extra}.items():
         progress(f"baseline: {name}")
         r.fit(data)
         models[name] = {"next": r, "new": r}
@@ -121,6 +135,10 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+ITEMS_HELP = ("CSV of item features: item_id and any of title,description,category,brand; other columns "
+              "are attributes. Items without interactions become recommendable by content similarity")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m recommender", description="Offline recommender: train, recommend, evaluate.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -128,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--interactions", required=True, help="CSV with user_id,item_id,timestamp,event[,category]")
     t.add_argument("--out", required=True, help="model directory to write")
     t.add_argument("--config", help="JSON file overriding recommender.config.DEFAULTS")
+    t.add_argument("--items", help=ITEMS_HELP)
     t.set_defaults(func=cmd_train)
     r = sub.add_parser("recommend", help="top-k lists for users")
     r.add_argument("--model", required=True)
@@ -140,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--interactions", required=True)
     e.add_argument("--config")
     e.add_argument("--k", type=int, default=None)
+    e.add_argument("--items", help=ITEMS_HELP)
     e.set_defaults(func=cmd_evaluate)
     return ap
 

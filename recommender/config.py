@@ -60,6 +60,9 @@ DEFAULTS: dict = {
     "candidates": None,
     # Number of neighbours stored for item-to-item lists.
     "item_neighbours": 20,
+    # Weights of the item feature fields in content similarity (None: recommender.items.FIELD_WEIGHTS);
+    # keys: title, description, category, brand, attributes.
+    "content_field_weights": None,
     # The serving version's chosen configurations ({"next": spec, "new": spec}): measured
     # on the same validation split as the candidates, for the promotion gate.
     "incumbent": None,

@@ -22,6 +22,8 @@ from recommender.errors import InputError
 
 REQUIRED_COLUMNS = ("user_id", "item_id", "timestamp", "event")
 DAY = 86400.0
+#: Parsed timestamps remembered while reading a CSV (dates repeat; seconds mostly do not).
+TIMESTAMP_CACHE = 100_000
 
 
 def parse_timestamp(text: str) -> float:
@@ -53,6 +55,9 @@ class Interactions:
     weights: np.ndarray
     item_category: np.ndarray | None = None  # per item, "" when unknown
     meta: dict = field(default_factory=dict)
+    #: Per item text and attributes (``recommender.items.ItemFeatures``), for the content
+    #: model; None when only interactions are known.
+    item_features: object = None
 
     @property
     def n_users(self) -> int:
@@ -76,7 +81,7 @@ class Interactions:
     def subset(self, mask: np.ndarray) -> "Interactions":
         return Interactions(
             self.user_ids, self.item_ids, self.users[mask], self.items[mask], self.times[mask],
-            self.events[mask], self.weights[mask], self.item_category, dict(self.meta),
+            self.events[mask], self.weights[mask], self.item_category, dict(self.meta), self.item_features,
         )
 
     @classmethod
@@ -152,6 +157,8 @@ def load_csv(path: str | Path, config: dict, progress=None) -> Interactions:
                     t = parse_timestamp(ts)
                 except ValueError:
                     raise InputError(f"{p}: line {lineno}: unparsable timestamp {ts!r} (want ISO 8601)") from None
+                if len(cache) >= TIMESTAMP_CACHE:  # timestamps to the second hardly repeat: stay small
+                    cache.clear()
                 cache[ts] = t
             users.append(uidx.setdefault(row[iu], len(uidx)))
             items.append(iidx.setdefault(row[ii], len(iidx)))

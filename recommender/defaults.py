@@ -11,6 +11,8 @@ DEFAULTS = {
     "RECOMMENDER_PUBLISH_TOP_N": 50,
     # Trained versions kept on disk (the serving one always is).
     "RECOMMENDER_KEEP_VERSIONS": 5,
+    # The product attribute (its code) that names a product's brand, for content similarity.
+    "RECOMMENDER_BRAND_ATTRIBUTE": "brand",
     # Redis key prefix for published lists.
     "RECOMMENDER_REDIS_PREFIX": "reco",
     # Each person's recent product activity (views, basket adds, purchases), fed in real time

@@ -6,6 +6,8 @@
   also looked at").
 * ``similar_factors``: cosine between ALS item factors: similar taste even
   without direct co-occurrence.
+* ``content``: cosine between the items' TF-IDF feature vectors (title,
+  description, category, brand, attributes): known for new products too.
 
 Each is an items x items sparse matrix with the top ``n`` neighbours per row.
 """
@@ -16,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommender.data import DAY
+from recommender.rankers.content import content_similarity
 from recommender.rankers.factor import ALS
 from recommender.rankers.neighbours import cosine_topk
 
@@ -41,9 +44,14 @@ def view_matrix(inter) -> sp.csr_matrix:
     return m
 
 
-def factor_neighbours(V: np.ndarray, n: int, block: int = 1024) -> sp.csr_matrix:
+def factor_neighbours(V: np.ndarray, n: int, block: int = 256) -> sp.csr_matrix:
+    """Top ``n`` items by cosine of factors; only positive similarities are kept, so an
+    item without factors (no interactions yet) has no neighbours rather than arbitrary ones."""
     Vn = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
-    return _dense_topk(Vn, n, block)
+    S = _dense_topk(Vn, n, block)
+    S.data[S.data <= 0] = 0.0
+    S.eliminate_zeros()
+    return S
 
 
 def _dense_topk(Vn: np.ndarray, n: int, block: int) -> sp.csr_matrix:
@@ -55,7 +63,9 @@ def _dense_topk(Vn: np.ndarray, n: int, block: int) -> sp.csr_matrix:
     for start in range(0, m, block):
         S = Vn[start:start + block] @ Vn.T
         S[np.arange(len(S)), np.arange(start, start + len(S))] = -np.inf
-        part = np.argpartition(-S, keep - 1, axis=1)[:, :keep]
+        # A copy, not a view: a view would keep each block's whole argpartition (block x m
+        # int64) alive until the end, 3 GB for 20,000 items.
+        part = np.argpartition(-S, keep - 1, axis=1)[:, :keep].copy()
         data.append(np.take_along_axis(S, part, axis=1))
         idx.append(part)
     data, idx = np.vstack(data), np.vstack(idx)
@@ -74,6 +84,8 @@ def item_lists(data, n: int = 20, als: ALS | None = None) -> dict[str, sp.csr_ma
         out["similar_viewed"] = cosine_topk(Vw, n)
     if als is not None:
         out["similar_factors"] = factor_neighbours(als.V, n)
+    if inter.item_features is not None:
+        out["content"] = content_similarity(inter.item_features, n, data.config.get("content_field_weights"))
     return out
 
 

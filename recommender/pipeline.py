@@ -9,10 +9,13 @@ best candidate by NDCG@k wins:
 * ``next`` (the "for you" list, rebuys allowed): repeat, discovery models,
   and blends of the best repeat model with the best discovery models over a
   grid of blend weights;
-* ``new`` (``--exclude-seen``): discovery models only.
+* ``new`` (``--exclude-seen``): discovery models only, and, when item
+  features are known, blends of the best of them with content similarity
+  (chosen only where they measure better than discovery alone).
 
 Candidates run cheapest and most promising first; optional ones stop when
-the time budget is spent. The chosen values and the validation table are
+the time budget is spent, and one that would overrun it (as long as the
+slowest of its kind took) is skipped for cheaper ones. The chosen values and the validation table are
 kept in ``self.tuning`` and end up in ``model.json``.
 """
 
@@ -33,6 +36,8 @@ from recommender.rankers.blend import FILL, spec
 from recommender.split import last_basket_split
 
 BLEND_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
+#: Weights of content similarity tried in blends with the best "new items" model.
+CONTENT_WEIGHTS = (0.05, 0.1, 0.2, 0.35, 0.5)
 
 
 def _key(s: dict) -> str:
@@ -62,6 +67,9 @@ def candidate_specs(cfg: dict, data: TrainData) -> tuple[list, list]:
         s("itemknn", neighbours=100, shrink=10.0),
         s("als", factors=32, regularization=0.05, alpha=5.0, transform="binary", iterations=15),
     ]
+    if data.inter.item_features is not None:
+        essential.append(s("content"))
+        optional.append(s("content", neighbours=200))
     if mixed:
         optional[1:1] = [s("ease", lam=500.0, max_items=cap, transform="purchases"),
                          s("itemknn", neighbours=100, transform="purchases")]
@@ -72,22 +80,25 @@ def candidate_specs(cfg: dict, data: TrainData) -> tuple[list, list]:
     return essential, optional
 
 
-def _eval_blends(repeat, discovery, data, users, targets, k, weights, batch=512):
-    """Metrics for every blend weight, scoring the two children once per user batch."""
+def _eval_blends(repeat, discovery, data, users, targets, k, weights, exclude=None, batch=512):
+    """Metrics for every blend weight, scoring the two children once per user batch.
+    ``exclude`` (rows aligned with ``users``) for the "new items" task."""
     recs = {w: [] for w in weights}
     for start in range(0, len(users), batch):
         u = users[start:start + batch]
+        ex = exclude[start:start + batch] if exclude is not None else None
         r = normalise_rows(repeat.score(u))
         d = normalise_rows(discovery.score(u))
         for w in weights:
             sc = r + FILL * d if w >= 1.0 else w * r + (1 - w) * d
-            items, _ = topk(sc, k, repeat.tiebreak)
+            items, _ = topk(sc, k, repeat.tiebreak, ex)
             recs[w].extend(row[row >= 0] for row in items)
     return {w: summarise(recs[w], targets, data.n_items, k) for w in weights}
 
 
-def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
-    """Pick the model for each task on a validation split. Returns the tuning record."""
+def tune(inter, cfg: dict, progress=lambda m: None, fitted: dict | None = None) -> dict:
+    """Pick the model for each task on a validation split. Returns the tuning record;
+    the rankers fitted on the validation data are left in ``fitted`` (spec key -> ranker)."""
     t0 = time.monotonic()
     budget = float(cfg["time_budget_seconds"])
     k = int(cfg["k"])
@@ -103,9 +114,10 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
     vs = vs.sample(int(cfg["max_validation_users"]), int(cfg["seed"]))
     targets = {t: task_targets(vs, vdata, t) for t in TASKS}
     progress(f"validation: {len(targets['next'][0])} users (next basket), {len(targets['new'][0])} (new items)")
+    fitted = {} if fitted is None else fitted
     if cfg.get("fixed"):
-        return _fixed(cfg, vdata, targets, k, t0, progress)
-    fitted, table = {}, []
+        return _fixed(cfg, vdata, targets, k, t0, progress, fitted)
+    table = []
 
     def run(s):
         key = _key(s)
@@ -124,25 +136,35 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
             users, tg = targets[task]
             row[task] = summarise(recs_for(r, vdata, users, k, task), tg, vdata.n_items, k)
         fitted[key] = fitted[_key(row["spec"])] = r
+        spent[s["kind"]] = max(spent.get(s["kind"], 0.0), time.monotonic() - start)
         table.append(row)
         progress(f"  {r.describe():<60} next ndcg {row['next']['ndcg']:.4f}"
                  + (f"  new ndcg {row['new']['ndcg']:.4f}" if "new" in row else "")
                  + f"  [{time.monotonic() - t0:.0f}s]")
 
+    # Seconds (fit and validation) the slowest candidate of each kind took so far: an
+    # optional candidate that would run past the budget is not started, cheaper ones still
+    # are (on a big catalogue EASE costs many item-kNN or repeat fits).
+    spent: dict[str, float] = {}
     essential, optional = candidate_specs(cfg, vdata)
     for s in essential:
         run(s)
     for s in optional:
-        if time.monotonic() - t0 > 0.7 * budget:
+        elapsed = time.monotonic() - t0
+        if elapsed > 0.7 * budget:
             progress("  time budget reached: remaining candidates skipped")
             break
+        if elapsed + spent.get(s["kind"], 0.0) > 0.7 * budget:
+            progress(f"  {s['kind']} {s['params']} skipped: would take about {spent[s['kind']]:.0f}s, "
+                     "past the time budget")
+            continue
         run(s)
 
     def best(task, kinds):
         rows = [r for r in table if task in r and r["spec"]["kind"] in kinds]
         return sorted(rows, key=lambda r: -r[task]["ndcg"])
 
-    discovery_kinds = {"ease", "itemknn", "als", "bpr", "popularity"}
+    discovery_kinds = {"ease", "itemknn", "als", "bpr", "popularity", "content"}
     repeats = best("next", {"repeat"})
     if repeats:
         rep = fitted[_key(repeats[0]["spec"])]
@@ -159,6 +181,17 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
                 table.append({"spec": spec(Blend.of(rep, disc, w)), "next": m})
             progress(f"  blends of {rep.describe()} with {disc.describe()}: best next ndcg "
                      f"{max(r['next']['ndcg'] for r in table[-len(BLEND_WEIGHTS):]):.4f}")
+    contents = best("new", {"content"})
+    if contents:
+        content = fitted[_key(contents[0]["spec"])]
+        users, tg = targets["new"]
+        for row in best("new", discovery_kinds - {"content"})[:1]:
+            disc = fitted[_key(row["spec"])]
+            measured = _eval_blends(content, disc, vdata, users, tg, k, CONTENT_WEIGHTS, exclude=vdata.seen[users])
+            for w, m in measured.items():
+                table.append({"spec": spec(Blend.of(content, disc, w)), "new": m})
+            progress(f"  blends of {content.describe()} into {disc.describe()}: best new ndcg "
+                     f"{max(m['ndcg'] for m in measured.values()):.4f}")
     chosen_next = best("next", set(REGISTRY))[0]
     chosen_new = best("new", set(REGISTRY))[0]
     progress(f"chosen for next basket: {chosen_next['spec']} (validation ndcg {chosen_next['next']['ndcg']:.4f})")
@@ -166,31 +199,34 @@ def tune(inter, cfg: dict, progress=lambda m: None) -> dict:
     return {"chosen": {"next": chosen_next["spec"], "new": chosen_new["spec"]},
             "validation": table, "seconds": round(time.monotonic() - t0, 1),
             "validation_users": len(targets["next"][0]),
-            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress)}
+            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress, fitted)}
 
 
-def _fixed(cfg: dict, vdata, targets, k: int, t0: float, progress) -> dict:
+def _fixed(cfg: dict, vdata, targets, k: int, t0: float, progress, fitted: dict) -> dict:
     """The tuning record of a configuration given rather than searched: each task's spec
-    measured on the validation split (so it can be compared with the serving one)."""
+    measured on the validation split (so it can be compared with the serving one). Its
+    fits go into ``fitted`` like the candidates' (the serving configuration's share them)."""
     fixed = cfg["fixed"]
     progress(f"fixed configuration: {fixed}")
-    measured = _incumbent(fixed, vdata, targets, k, progress)
+    measured = _incumbent(fixed, vdata, targets, k, progress, fitted)
     table = [{"spec": fixed[task], task: measured[task]} for task in TASKS if task in measured]
     return {"chosen": {"next": fixed["next"], "new": fixed["new"]}, "validation": table,
             "seconds": round(time.monotonic() - t0, 1), "validation_users": len(targets["next"][0]),
-            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress)}
+            "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress, fitted)}
 
 
-def _incumbent(chosen: dict | None, vdata, targets, k: int, progress) -> dict:
+def _incumbent(chosen: dict | None, vdata, targets, k: int, progress, fitted: dict) -> dict:
     """The serving version's chosen configurations, refitted on this validation split and
     measured on it, so that a new version is compared with the current one on equal
-    terms (the promotion gate). Not a candidate: it cannot be chosen from here."""
+    terms (the promotion gate). Not a candidate: it cannot be chosen from here. Usually
+    the serving configuration is among this run's candidates (or a blend of them): those
+    fits are reused rather than repeated."""
     measured = {}
     for task, s in (chosen or {}).items():
         if task not in TASKS or not s:
             continue
         try:
-            ranker = build(s, vdata, {})
+            ranker = build(s, vdata, fitted)
         except (KeyError, TypeError, ValueError, MemoryError, np.linalg.LinAlgError) as exc:
             progress(f"  the serving configuration for {task} cannot be refitted: {exc}")
             continue
@@ -237,7 +273,8 @@ class Pipeline:
     def fit(self, inter, progress=lambda m: None, with_lists: bool = True) -> "Pipeline":
         cfg = self.config
         progress(f"tuning on a validation split (budget {cfg['time_budget_seconds']:.0f}s)")
-        self.tuning = tune(inter, cfg, progress)
+        validation_fits: dict = {}
+        self.tuning = tune(inter, cfg, progress, validation_fits)
         progress("fitting the chosen models on all data")
         self.data = data = TrainData.build(inter, cfg)
         cache: dict = {}
@@ -251,7 +288,14 @@ class Pipeline:
         }
         if with_lists:
             progress("item-to-item lists")
+            # Item factors for "similar by taste": the chosen ALS if there is one, else the
+            # ALS that did best on validation (fitted on all but the held-out baskets, which
+            # is plenty for item similarities) rather than one more fit.
             als = next((r for r in cache.values() if isinstance(r, ALS)), None)
+            tried = [row for row in self.tuning["validation"] if row["spec"]["kind"] == "als" and "new" in row]
+            if als is None and tried:
+                best = max(tried, key=lambda row: np.nan_to_num(row["new"]["ndcg"], nan=-1.0))
+                als = validation_fits.get(_key(best["spec"]))
             if als is None:
                 als = ALS(factors=64, regularization=0.1, iterations=10).fit(data)
             self.lists = item_lists(data, int(cfg["item_neighbours"]), als)

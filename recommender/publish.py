@@ -2,9 +2,10 @@
 
 Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``bought`` / ``buy_again``
 (user -> items; ``buy_again`` is ``bought`` ranked by the model's repeat-purchase scores),
-``<prefix>:v<N>:bought_together`` / ``similar`` (item -> items), ``<prefix>:v<N>:popular``
-and ``trending`` (lists, overall and ``:cat:<name>``), ``factors`` and ``factors:meta`` (item
-factors as float32 bytes, for ``recommender.foldin``). ``<prefix>:current`` names the version.
+``<prefix>:v<N>:bought_together`` / ``similar`` / ``content`` (item -> items; ``content`` only
+when the model was trained with item features), ``<prefix>:v<N>:popular`` and ``trending``
+(lists, overall and ``:cat:<name>``), ``factors`` and ``factors:meta`` (item factors as float32
+bytes, for ``recommender.foldin``). ``<prefix>:current`` names the version.
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import redis
 from django.conf import settings
 
 from recommender.defaults import setting
+from recommender.itemitem import neighbours_of
+from recommender.rankers import Blend
+from recommender.rankers.base import rows, topk
+from recommender.rankers.blend import spec
 
 BATCH = 2000
 
@@ -34,8 +39,9 @@ def current_key() -> str:
     return f"{setting('RECOMMENDER_REDIS_PREFIX')}:current"
 
 
-def _items(model, row) -> str:
-    return ",".join(str(model.item_ids[i]) for i in row if i >= 0)
+def _joined(ids: list[str], rows) -> list[str]:
+    """Each row of item indices (-1: none) as a comma-separated string of item ids."""
+    return [",".join([ids[i] for i in row if i >= 0]) for row in np.asarray(rows).tolist()]
 
 
 def _repeat_scores(model):
@@ -51,54 +57,80 @@ def _by_repeat(bought: np.ndarray, repeat, user: int) -> np.ndarray:
     """A person's purchases, most likely to be bought again first ("buy again")."""
     if repeat is None:
         return bought
-    row = repeat[user]
-    scores = dict(zip(row.indices, row.data))
-    return np.array(sorted(bought, key=lambda i: -scores.get(i, 0.0)), dtype=np.int64)
+    lo, hi = repeat.indptr[user], repeat.indptr[user + 1]  # CSR row without slicing the matrix
+    scores = dict(zip(repeat.indices[lo:hi].tolist(), repeat.data[lo:hi].tolist()))
+    return np.array(sorted(bought.tolist(), key=lambda i: -scores.get(i, 0.0)), dtype=np.int64)
 
 
 def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None:
     """Write ``model``'s lists under ``version``; then serve it, unless ``serve`` is False
     (an A/B test's variant is published for its arm only)."""
     r = client()
-    users = np.arange(len(model.meta["user_ids"]), dtype=np.int64)
-    for name, exclude_seen in (("for_you", False), ("discover", True)):
-        for start in range(0, len(users), BATCH):
-            batch = users[start:start + BATCH]
-            items, _scores = model.recommend(batch, top_n, exclude_seen=exclude_seen)
-            r.hset(key(version, name), mapping={model.meta["user_ids"][u]: _items(model, row)
-                                                for u, row in zip(batch, items)})
-    seen = model.seen.tocsr()  # what each person already bought: "discover" never shows it
-    repeat = _repeat_scores(model)
+    user_ids = [str(u) for u in model.meta["user_ids"]]
+    item_ids = [str(i) for i in model.item_ids]
+    users = np.arange(len(user_ids), dtype=np.int64)
     for start in range(0, len(users), BATCH):
-        mapping, again = {}, {}
-        for u in users[start:start + BATCH]:
-            bought = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
-            if len(bought):
-                person = model.meta["user_ids"][u]
-                mapping[person] = _items(model, bought)
-                again[person] = _items(model, _by_repeat(bought, repeat, u))
-        if mapping:
-            r.hset(key(version, "bought"), mapping=mapping)
-            r.hset(key(version, "buy_again"), mapping=again)
-    for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed")):
-        mapping = {}
-        for item in model.item_ids:
-            neighbours = model.similar(item, top_n, kind=kind)
-            if neighbours:
-                mapping[str(item)] = ",".join(map(str, neighbours))
-        if mapping:
-            r.hset(key(version, name), mapping=mapping)
+        batch = users[start:start + BATCH]
+        for name, items in _personal(model, batch, top_n).items():
+            r.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH], _joined(item_ids, items))))
+    _publish_bought(r, version, model, user_ids, item_ids)
+    for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed"), ("content", "content")):
+        if kind in model.lists:
+            _publish_rows(r, key(version, name), item_ids, item_ids, model.lists[kind], top_n)
     categories = sorted({c for c in (model.item_category if model.item_category is not None else []) if c})
     if categories:  # item -> its category, for "popular in this product's category"
         r.hset(key(version, "category"), mapping={str(item): str(category) for item, category
                                                   in zip(model.item_ids, model.item_category) if category})
     for trending in (False, True):
         name = "trending" if trending else "popular"
-        r.set(key(version, name), _items(model, model.popular(top_n, trending=trending)))
+        r.set(key(version, name), _joined(item_ids, [model.popular(top_n, trending=trending)])[0])
         for category in categories:
-            r.set(key(version, f"{name}:cat:{category}"), _items(model, model.popular(top_n, category, trending)))
+            r.set(key(version, f"{name}:cat:{category}"), _joined(item_ids, [model.popular(top_n, category, trending)])[0])
     from recommender.foldin import publish_factors  # it builds on this module's keys
 
     publish_factors(r, version, model)  # item factors etc., for people the model has not seen
     if serve:
         r.set(current_key(), version)
+
+
+def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: list[str]) -> None:
+    """What each person bought (``bought``: "discover" never shows it) and the same items
+    most-likely-to-be-bought-again first (``buy_again``); people with no purchase are left out."""
+    seen = model.seen.tocsr()
+    repeat = _repeat_scores(model)
+    for start in range(0, len(user_ids), BATCH):
+        mapping, again = {}, {}
+        for u in range(start, min(start + BATCH, len(user_ids))):
+            bought = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
+            if len(bought):
+                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought.tolist()])
+                again[user_ids[u]] = ",".join([item_ids[i] for i in _by_repeat(bought, repeat, u).tolist()])
+        if mapping:
+            r.hset(key(version, "bought"), mapping=mapping)
+            r.hset(key(version, "buy_again"), mapping=again)
+
+
+def _personal(model, users: np.ndarray, top_n: int) -> dict[str, np.ndarray]:
+    """The "for you" and "discover" top-N of known ``users``. When "for you" blends the
+    "discover" ranker (the usual choice), its scores are computed once for both lists."""
+    for_you, discover = model.rankers["for_you"], model.rankers["discover"]
+    if not (isinstance(for_you, Blend) and for_you.params["discovery"] == spec(discover)):
+        return {"for_you": model.recommend(users, top_n)[0], "discover": model.recommend(users, top_n, True)[0]}
+    d = discover.score(users)
+    return {"for_you": topk(for_you.score(users, discovery_scores=d), top_n, for_you.tiebreak)[0],
+            "discover": topk(d, top_n, discover.tiebreak, rows(model.seen, users))[0]}
+
+
+def _publish_rows(r, name: str, keys: list[str], item_ids: list[str], S, top_n: int | None) -> None:
+    """Row ``i`` of the sparse ``S`` (best first, at most ``top_n``) as ``keys[i]`` in hash ``name``;
+    empty rows are left out."""
+    S = S.tocsr()
+    for start in range(0, len(keys), BATCH):
+        mapping = {}
+        for i in range(start, min(start + BATCH, len(keys))):
+            lo, hi = S.indptr[i], S.indptr[i + 1]
+            if hi > lo:
+                row = S.indices[lo:hi] if top_n is None else neighbours_of(S, i, top_n)
+                mapping[keys[i]] = ",".join([item_ids[j] for j in row.tolist()])
+        if mapping:
+            r.hset(name, mapping=mapping)

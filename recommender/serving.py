@@ -9,7 +9,9 @@ Chains (first list that knows the person or product comes first; later lists fil
   products that can be bought again, in both)
 * ``bought_together`` (with a product): Oscar's recommended products → bought with it →
   viewed with it → the person's session → popular in its category → popular
-* ``similar`` (with a product): Oscar's recommended products → viewed with it → the
+* ``similar`` (with a product): Oscar's recommended products → viewed with it → like it
+  by content (title, description, category, attributes: ``content``, published when the
+  model was trained with item features; it knows products nobody has viewed yet) → the
   person's session → popular in its category → popular
 * ``upsell`` (with a product): as ``similar``, but the product's own lists' items priced
   above it within ``RECOMMENDER_UPSELL_PRICE_RATIO`` first
@@ -54,14 +56,14 @@ CHAINS = {
     "discover": ["discover", "session", "popular"],
     "buy_again": ["buy_again", "popular"],
     "bought_together": ["manual", "bought_together", "similar", "session", "category", "popular"],
-    "similar": ["manual", "similar", "session", "category", "popular"],
-    "upsell": ["manual", "similar", "session", "category", "popular"],
+    "similar": ["manual", "similar", "content", "session", "category", "popular"],
+    "upsell": ["manual", "similar", "content", "session", "category", "popular"],
     "complete_order": ["manual", "basket_together", "session", "popular"],
     "trending": ["category_trending", "category", "trending", "popular"],
 }
 assert set(CHAINS) == set(SLOTS), "every slot needs a chain"
 PERSONAL = {"for_you", "discover"}  # published, or recalculated on the fly (recommender.foldin)
-ABOUT_THE_PRODUCT = {"manual", "similar", "category"}  # what up-sell prefers when the price fits
+ABOUT_THE_PRODUCT = {"manual", "similar", "content", "category"}  # what up-sell prefers when the price fits
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def _published(slot: str, *, person: str, product, version: int, about: dict[str
     for source in CHAINS[slot]:
         if source == "buy_again" and person:
             pipe.hget(key(version, source), person)
-        elif source in ("bought_together", "similar") and product is not None:
+        elif source in ("bought_together", "similar", "content") and product is not None:
             pipe.hget(key(version, source), str(product.pk))
         elif source == "basket_together" and about:
             pipe.hmget(key(version, "bought_together"), list(about))

@@ -15,11 +15,12 @@ from recommender import artifact
 from recommender.config import load_config
 from recommender.defaults import model_dir, setting
 from recommender.errors import InputError
+from recommender.items import with_catalogue
 from recommender.lifecycle import prune_versions
 from recommender.models import ModelVersion
 from recommender.pipeline import Pipeline
 from recommender.publish import publish
-from recommender.store_data import store_interactions
+from recommender.store_data import store_interactions, store_items
 
 
 def train_version(*, progress: Callable[[str], None] = lambda message: None, candidate: dict | None = None,
@@ -40,7 +41,9 @@ def train_version(*, progress: Callable[[str], None] = lambda message: None, can
         config = load_config(overrides={**setting("RECOMMENDER_TRAINING"), **(candidate or {}),
                                         "incumbent": serving.chosen if serving else None})
         progress("reading interactions from the store")
-        interactions = store_interactions(config)
+        # Every public product joins the item index, with its features: new products
+        # get content neighbours (and can be recommended) before anyone has seen them.
+        interactions = with_catalogue(store_interactions(config), store_items())
         pipe = Pipeline(config).fit(interactions, progress)
         artifact.save(pipe, directory)
         model = artifact.load(directory)

@@ -6,6 +6,10 @@ user. Normalising per user puts both on [0, 1] whatever their native scales.
 discovery weight breaks ties among items the user never bought); ``w = 0``
 is pure discovery. The pipeline tunes ``w`` on validation, so the blend
 leans on repeat exactly as much as the data supports.
+
+The same blend mixes content similarity into discovery for the "new items"
+list (the content ranker in the first, ``repeat``, place; the key names are
+kept so that every stored model and serving configuration still loads).
 """
 
 from __future__ import annotations
@@ -39,10 +43,11 @@ class Blend(Ranker):
         self.repeat = REGISTRY[self.params["repeat"]["kind"]](**self.params["repeat"]["params"]).fit(data)
         self.discovery = REGISTRY[self.params["discovery"]["kind"]](**self.params["discovery"]["params"]).fit(data)
 
-    def score(self, users) -> np.ndarray:
+    def score(self, users, discovery_scores: np.ndarray | None = None) -> np.ndarray:
+        """``discovery_scores``: the discovery child's scores for ``users`` if already computed."""
         w = float(self.params["w"])
         r = normalise_rows(self.repeat.score(users))
-        d = normalise_rows(self.discovery.score(users))
+        d = normalise_rows(self.discovery.score(users) if discovery_scores is None else discovery_scores)
         if w >= 1.0:
             return r + FILL * d
         return w * r + (1.0 - w) * d

@@ -6,7 +6,8 @@ import pytest
 
 from recommender.config import load_config
 from recommender.data import Interactions, TrainData, parse_timestamp
-from recommender.synthetic import generate, write_csv
+from recommender.items import ItemFeatures, with_catalogue
+from recommender.synthetic import generate, item_catalogue, write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -34,8 +35,14 @@ def synthetic_csv(tmp_path_factory, synthetic_rows):
 
 
 @pytest.fixture(scope="session")
-def synthetic(synthetic_rows):
+def synthetic_items():
+    """The synthetic shop's catalogue (title, description, category, brand, attributes)."""
+    return item_catalogue(n_items=120, n_categories=5, seed=3)
+
+
+@pytest.fixture(scope="session")
+def synthetic(synthetic_rows, synthetic_items):
     cfg = load_config()
     u, i, t, e, c = zip(*synthetic_rows)
     inter = Interactions.from_records(u, i, [parse_timestamp(x) for x in t], e, cfg, categories=c)
-    return TrainData.build(inter, cfg)
+    return TrainData.build(with_catalogue(inter, ItemFeatures.from_rows(synthetic_items)), cfg)

@@ -19,6 +19,9 @@ SPECS = [
     ("bpr", {"factors": 8, "iterations": 5}),
     ("blend", {"w": 0.7, "discovery": {"kind": "itemknn", "params": {"neighbours": 20}}}),
     ("blend", {"w": 1.0}),
+    ("content", {}),
+    ("content", {"neighbours": 5, "transform": "log"}),
+    ("blend", {"w": 0.3, "repeat": {"kind": "content", "params": {}}, "discovery": {"kind": "ease", "params": {}}}),
 ]
 K = 10
 

@@ -11,7 +11,7 @@ import pytest
 
 from recommender import artifact
 from recommender.cli import main
-from recommender.pipeline import Pipeline
+from recommender.pipeline import Pipeline, _key, tune
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,3 +110,18 @@ def test_evaluate_prints_table_via_module(synthetic_csv, tmp_path):
         assert name in out
     assert "next basket" in out and "new items" in out and "NDCG@10" in out and "coverage" in out
     assert "[recommender]" in proc.stderr  # progress on stderr
+
+
+def test_a_fixed_configuration_is_fitted_once_for_itself_and_the_promotion_gate(synthetic, config):
+    """An A/B candidate (``fixed``) compared with the serving configuration: when both are
+    the same, the gate measures the fits the candidate's record made, not new ones."""
+    als = {"kind": "als", "params": {"factors": 8}}
+    fixed = {"next": {"kind": "blend", "params": {"w": 0.5, "repeat": {"kind": "repeat", "params": {}},
+                                                  "discovery": als}}, "new": als}
+    fitted: dict = {}
+    record = tune(synthetic.inter, {**config, "fixed": fixed, "incumbent": fixed}, fitted=fitted)
+    assert record["chosen"] == fixed
+    assert fitted[_key(fixed["next"])].discovery is fitted[_key(als)]  # one ALS for both tasks
+    assert {key for key in fitted} == {_key(fixed["next"]), _key(als), _key({"kind": "repeat", "params": {}})}
+    measured = {task: row[task] for row in record["validation"] for task in ("next", "new") if task in row}
+    assert record["incumbent"] == measured and set(measured) == {"next", "new"}

@@ -76,16 +76,23 @@ def test_a_visitor_who_views_two_products_gets_their_neighbours_at_once(
     assert "Because you viewed cup" in html and "Because you viewed green-tea" in html
 
 
-def test_the_session_fills_a_product_slot_its_own_lists_leave_empty(shop, django_capture_on_commit_callbacks):
+def test_content_and_the_session_fill_product_slots_their_own_lists_leave_empty(
+        shop, django_capture_on_commit_callbacks):
     products, _users = shop
     train_version()
-    # Nobody viewed cups alongside other products: the "similar" list of a cup is empty.
+    # Nobody viewed cups alongside other products: a cup's "viewed with it" list is empty, and
+    # look-alikes by content (the other cup first: same category and class) fill "similar".
     cup_similar = recommendations_for(slot="similar", product=products["cup"], k=3)
-    assert cup_similar and {r.source for r in cup_similar} <= {"category", "popular"}
-    _store(django_capture_on_commit_callbacks, _viewed(products["green-tea"], anonymous_id="tablet-7"))
-    recs = recommendations_for(slot="similar", product=products["cup"], person="anon:tablet-7", k=3)
-    assert _summary(recs)[0] == ("mug", "session", "green-tea") and len(recs) == 3
-    assert products["cup"] not in [r.product for r in recs]
+    assert _summary(cup_similar)[0] == ("mug", "content", None) and {r.source for r in cup_similar} == {"content"}
+    # Nobody bought mugs: their "bought together" has only what is viewed with them (green tea),
+    # then the category. A visitor who just viewed a cup gets its neighbours (tea, bought with
+    # cups) before that fill.
+    alone = recommendations_for(slot="bought_together", product=products["mug"], k=3)
+    assert _summary(alone)[0] == ("green-tea", "similar", None) and "session" not in {r.source for r in alone}
+    _store(django_capture_on_commit_callbacks, _viewed(products["cup"], anonymous_id="tablet-7"))
+    recs = recommendations_for(slot="bought_together", product=products["mug"], person="anon:tablet-7", k=3)
+    assert _summary(recs)[:2] == [("green-tea", "similar", None), ("tea", "session", "cup")] and len(recs) == 3
+    assert products["mug"] not in [r.product for r in recs]
 
 
 def test_activity_is_kept_per_person_capped_and_expiring(shop, settings, django_capture_on_commit_callbacks):

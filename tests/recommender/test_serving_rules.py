@@ -134,6 +134,21 @@ def test_upsell_falls_back_to_similar_items_and_popular_in_the_category(store):
         "kettle", "kettle-plus", "cup-1", "tea-a"]
 
 
+def test_similar_and_upsell_read_look_alikes_by_content_after_co_viewed_items(store):
+    p, _ = store
+    publish(similar={p["kettle"]: [p["cup-1"]]}, content={p["kettle"]: [p["kettle-luxe"], p["kettle-plus"], p["cup-1"]]},
+            popular=[p["tea-a"]])
+    similar = recommendations_for(slot="similar", product=p["kettle"], k=4)
+    assert [(r.product.title, r.source) for r in similar] == [
+        ("cup-1", "similar"), ("kettle-luxe", "content"), ("kettle-plus", "content"), ("tea-a", "popular")]
+    # Up-sell: a look-alike priced within (20, 30] comes before the cheaper co-viewed cup.
+    assert titles(recommendations_for(slot="upsell", product=p["kettle"], k=3)) == ["kettle-plus", "cup-1", "kettle-luxe"]
+    # A version trained without item features has no content list: the chain goes on.
+    client().delete(key(VERSION, "content"))
+    catalogue.clear()
+    assert titles(recommendations_for(slot="similar", product=p["kettle"], k=2)) == ["cup-1", "tea-a"]
+
+
 def test_complete_order_merges_what_goes_with_every_basket_line_then_popular(store):
     from oscar.test.factories import create_basket
 

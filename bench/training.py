@@ -1,0 +1,204 @@
+"""Training and publishing at scale: what the shop runs, against implicit's bare ALS in the same run.
+
+1,000,000 interactions from ``recommender.synthetic`` (12,000 customers, 5,000 products,
+views, basket adds and removals, orders, returns). Timed on our side, as
+``recommender.training.train_version`` does after reading the store: the default pipeline
+(tuning on a validation split within the shop's time budget, the chosen models fitted on
+everything, item-to-item lists), writing the model directory, reading it back and
+publishing every list to Redis (under a private prefix, deleted afterwards). The
+baseline is ``implicit``'s ``AlternatingLeastSquares()`` with its defaults, fitted on the
+same user x item matrix, plus one batch ``recommend`` of the top 50 for every user;
+it runs before and after ours and the ratio uses the mean of the two. Goal: at most 1.5.
+
+Then peak memory: ``python -m recommender train`` on a CSV of 10,000,000 interactions
+(about 118,000 customers, 20,000 products) in a subprocess, its ``ru_maxrss``. That CSV
+comes from :func:`scaled_rows`, a vectorised generator (the shop simulator would take
+most of an hour for it): Zipf-popular products, each customer keeping mostly to two
+categories, buying again what they bought before, views, basket adds, removals and
+returns, timestamps to the second over a year. Set ``BENCH_TRAINING_MEMORY_ROWS=0`` to
+skip that part (it takes several minutes), or to another number of rows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import numpy as np
+
+from bench.server import ROOT
+
+USERS, ITEMS = 12_000, 5_000  # about 1.04 million interactions
+MEMORY_ITEMS, MEMORY_CATEGORIES = 20_000, 40
+ROWS_PER_USER = 85
+EVENTS = np.array(["view", "add_to_basket", "purchase", "remove", "return"])
+EVENT_SHARES = [0.62, 0.2, 0.15, 0.02, 0.01]
+
+
+def _interactions(cfg):
+    from recommender.data import Interactions, parse_timestamp
+    from recommender.synthetic import iter_rows
+
+    users, items, times, events, cats = [], [], [], [], []
+    stamps: dict[str, float] = {}
+    for u, i, ts, ev, c in iter_rows(USERS, ITEMS, seed=1):
+        users.append(u)
+        items.append(i)
+        t = stamps.get(ts)
+        times.append(t if t is not None else stamps.setdefault(ts, parse_timestamp(ts)))
+        events.append(ev)
+        cats.append(c)
+    return Interactions.from_records(users, items, times, events, cfg, categories=cats)
+
+
+def _bare_implicit(X) -> tuple[float, float]:
+    """implicit's defaults: fit, then the top 50 for every user in one batch (seconds each)."""
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # as implicit itself advises
+        started = time.perf_counter()
+        model = AlternatingLeastSquares(random_state=0)
+        model.fit(X, show_progress=False)
+        fitted = time.perf_counter()
+        model.recommend(np.arange(X.shape[0]), X, N=50)
+    return fitted - started, time.perf_counter() - fitted
+
+
+def _ours(inter, cfg, directory) -> dict[str, float]:
+    from django.test import override_settings
+
+    from recommender import artifact
+    from recommender.defaults import setting
+    from recommender.pipeline import Pipeline
+    from recommender.publish import client, publish
+
+    marks: list[tuple[str, float]] = []
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        for stage in ("fitting the chosen models", "item-to-item lists"):
+            if message.startswith(stage):
+                marks.append((stage, time.perf_counter()))
+
+    prefix = f"bench-train-{uuid.uuid4().hex[:8]}"
+    with override_settings(RECOMMENDER_REDIS_PREFIX=prefix):
+        try:
+            pipe = Pipeline(cfg).fit(inter, progress)
+            fitted = time.perf_counter()
+            artifact.save(pipe, directory)
+            model = artifact.load(directory)
+            saved = time.perf_counter()
+            publish(1, model, top_n=setting("RECOMMENDER_PUBLISH_TOP_N"))
+            published = time.perf_counter()
+        finally:
+            stale = list(client().scan_iter(match=f"{prefix}:*", count=1000))
+            if stale:
+                client().delete(*stale)
+    final, lists = (dict(marks).get(s, fitted) for s in ("fitting the chosen models", "item-to-item lists"))
+    return {"tuning": final - started, "final fit": lists - final, "item lists": fitted - lists,
+            "save + load": saved - fitted, "publish to Redis": published - saved, "total": published - started,
+            "chosen": pipe.tuning["chosen"], "candidates": len(pipe.tuning["validation"])}
+
+
+def scaled_rows(rows: int, n_items: int = MEMORY_ITEMS, seed: int = 2, chunk: int = 1_000_000):
+    """CSV lines (with their newline) of about ``rows`` interactions, ``chunk`` rows at a time."""
+    rng = np.random.default_rng(seed)
+    n_users = max(1, rows // ROWS_PER_USER)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.9
+    rng.shuffle(popularity)
+    category = rng.integers(0, MEMORY_CATEGORIES, n_items)
+    by_category = [np.flatnonzero(category == c) for c in range(MEMORY_CATEGORIES)]
+    cdf = [np.cumsum(popularity[items]) / popularity[items].sum() for items in by_category]
+    overall = np.cumsum(popularity) / popularity.sum()
+    favourites = rng.integers(0, MEMORY_CATEGORIES, (n_users, 2))
+    start = np.datetime64("2025-01-01T00:00:00")
+    item_names = np.char.add("p", np.arange(n_items).astype(str))
+    category_names = np.char.add("c", category.astype(str))
+    done = 0
+    while done < rows:
+        n = min(chunk, rows - done)
+        users = rng.integers(0, n_users, n)
+        items = overall.searchsorted(rng.random(n))
+        loyal = rng.random(n) < 0.6  # most events in one of the customer's two categories
+        fav = favourites[users[loyal], rng.integers(0, 2, loyal.sum())]
+        items[loyal] = [by_category[c][cdf[c].searchsorted(x)] for c, x in zip(fav, rng.random(loyal.sum()))]
+        again = rng.random(n) < 0.25  # buying again: the customer's staple, a hash of who they are
+        items[again] = (users[again] * 7919 + rng.integers(0, 4, again.sum())) % n_items
+        events = EVENTS[rng.choice(len(EVENTS), n, p=EVENT_SHARES)]
+        stamps = np.datetime_as_string(start + rng.integers(0, 365 * 86400, n).astype("timedelta64[s]"), unit="s")
+        yield "".join(f"u{u},{item_names[i]},{t}Z,{e},{category_names[i]}\n"
+                      for u, i, t, e in zip(users.tolist(), items.tolist(), stamps.tolist(), events.tolist()))
+        done += n
+
+
+def _peak_memory(rows: int) -> None:
+    work = tempfile.mkdtemp(prefix="bench-train-mem-")
+    try:
+        path = os.path.join(work, "interactions.csv")
+        started = time.perf_counter()
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("user_id,item_id,timestamp,event,category\n")
+            for lines in scaled_rows(rows):
+                fh.write(lines)
+        print(f"peak memory: {rows:,} interactions ({rows // ROWS_PER_USER:,} customers, {MEMORY_ITEMS:,} products) "
+              f"written in {time.perf_counter() - started:.0f} s; training with `python -m recommender train` …",
+              flush=True)
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "recommender", "train", "--interactions", path,
+                                 "--out", os.path.join(work, "model")], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        stderr = proc.stderr.read()  # progress; read as it comes so the pipe never fills
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.stderr.close()
+        elapsed = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            print(f"training failed: {stderr.strip().splitlines()[-1:]}")
+            return
+        stages = [line for line in stderr.splitlines() if "interactions," in line or "chosen for" in line]
+        for line in stages:
+            print(f"  {line[:160]}")
+        print(f"peak memory (ru_maxrss of the training process): {usage.ru_maxrss / 1024 ** 2:.2f} GB; "
+              f"trained in {elapsed:.0f} s; the CSV is {os.path.getsize(path) / 1024 ** 2:,.0f} MB")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(*, requests: int) -> int:  # noqa: ARG001 - fixed sizes
+    from recommender.config import load_config
+    from recommender.data import interaction_matrix
+    from recommender.defaults import setting
+
+    cfg = load_config(overrides=setting("RECOMMENDER_TRAINING"))  # the shop's configuration
+    started = time.perf_counter()
+    inter = _interactions(cfg)
+    print(f"{len(inter):,} interactions, {inter.n_users:,} customers, {inter.n_items:,} products "
+          f"(generated in {time.perf_counter() - started:.0f} s); time budget for tuning "
+          f"{cfg['time_budget_seconds']:.0f} s", flush=True)
+    X = interaction_matrix(inter)
+    before = _bare_implicit(X)
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as directory:
+        ours = _ours(inter, cfg, directory)
+    after = _bare_implicit(X)
+    fit, recommend = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
+    baseline = fit + recommend
+    print(f"implicit ALS defaults, bare: fit {fit:.1f} s + recommend top 50 for all {recommend:.1f} s = "
+          f"{baseline:.1f} s (runs: {sum(before):.1f} s before, {sum(after):.1f} s after ours)")
+    print(f"ours ({ours['candidates']} validation rows):")
+    for stage in ("tuning", "final fit", "item lists", "save + load", "publish to Redis", "total"):
+        print(f"  {stage:<18} {ours[stage]:>7.1f} s")
+    print(f"  chosen: next order {ours['chosen']['next']}")
+    print(f"          new items {ours['chosen']['new']}")
+    ratio = ours["total"] / baseline
+    print(f"ratio ours / implicit bare: {ratio:.2f} (goal at most 1.5: {'met' if ratio <= 1.5 else 'NOT met'})",
+          flush=True)
+    rows = int(os.environ.get("BENCH_TRAINING_MEMORY_ROWS", "10000000"))
+    if rows > 0:
+        del inter, X
+        _peak_memory(rows)
+    return 0
