@@ -14,10 +14,9 @@ from recommender.email import recommendations_block
 from recommender.tokens import read_token
 from recommender.training import train_version
 from tests.helpers import place_order
-from tests.recommender.test_shop_serving import isolated, shop  # noqa: F401  (fixtures)
 from tracking.models import Event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
 
 
 def _slot_titles(html: str, slot: str) -> list[str]:

@@ -19,7 +19,6 @@ from recommender.serving import recommendations_for
 from recommender.tasks import train_candidate
 from recommender.training import train_version
 from tests.helpers import place_order
-from tests.recommender.test_shop_serving import isolated, shop  # noqa: F401  (fixtures)
 from tracking.models import Event
 
 ALS_CANDIDATE = {"fixed": {"next": {"kind": "blend", "params": {

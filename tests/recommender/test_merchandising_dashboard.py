@@ -1,7 +1,6 @@
 """Recommender → Merchandising and Repeat purchase in Oscar's dashboard: who may do what,
 CSRF, and bad input answered with a 400 and the reason."""
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,19 +11,9 @@ from django.utils import timezone
 from recommender.models import MerchandisingRule, RepurchasePolicy
 from shop.roles import MARKETING, SUPPORT
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
 RULES = "/dashboard/recommender/merchandising/"
 POLICIES = "/dashboard/recommender/repeat-purchase/"
-
-
-@pytest.fixture(autouse=True)
-def isolated(settings):
-    from recommender.catalogue import catalogue
-    from recommender.rules import rules
-
-    settings.RECOMMENDER_REDIS_PREFIX = f"test-merch-{uuid.uuid4().hex[:8]}"
-    catalogue.clear()
-    rules.clear()
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ from django.test import Client
 
 from recommender.tokens import read_token
 from recommender.training import train_version
-from tests.recommender.test_shop_serving import isolated, shop  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
 
 
-def test_the_product_page_shows_three_slots_with_tokens(shop):  # noqa: F811
+def test_the_product_page_shows_three_slots_with_tokens(shop):
     products, users = shop
     page = Client().get(products["tea"].get_absolute_url())
     assert page.status_code == 200 and b"data-ecrm-token" not in page.content  # nothing trained: no slot

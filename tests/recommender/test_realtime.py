@@ -20,11 +20,10 @@ from recommender.foldin import fold_in, state_of, transformed
 from recommender.recent import recent_key
 from recommender.serving import recommendations_for
 from recommender.training import train_version
-from tests.recommender.test_shop_serving import isolated, shop  # noqa: F401  the same shop and isolation
 from tracking.consumer import consume_once, ensure_group, store_events
 from tracking.models import Event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
 
 
 def _store(capture, *events):

@@ -4,7 +4,6 @@ Lists are published straight into Redis under a version (what ``recommender.publ
 writes), so each test says exactly what the model proposed and checks what the rules let
 through. Training itself is covered in test_shop_serving.py."""
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,7 +14,6 @@ from django.utils import timezone
 from recommender.catalogue import catalogue
 from recommender.models import MerchandisingRule, RepurchasePolicy
 from recommender.publish import client, current_key, key
-from recommender.rules import rules
 from recommender.serving import recommendations_for
 
 pytestmark = pytest.mark.django_db
@@ -23,17 +21,10 @@ VERSION = 7
 
 
 @pytest.fixture(autouse=True)
-def isolated(settings):
-    settings.RECOMMENDER_REDIS_PREFIX = f"test-rules-{uuid.uuid4().hex[:8]}"
+def rule_settings(isolated, settings):
     settings.RECOMMENDER_CATEGORY_CAP = 3
     settings.RECOMMENDER_UPSELL_PRICE_RATIO = 1.5
     settings.RECOMMENDER_REPEATABLE_DEFAULT = False
-    catalogue.clear()
-    rules.clear()
-    yield
-    stale = list(client().scan_iter(match=f"{settings.RECOMMENDER_REDIS_PREFIX}:*"))
-    if stale:
-        client().delete(*stale)
 
 
 @pytest.fixture

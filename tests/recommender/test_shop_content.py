@@ -2,7 +2,6 @@
 a ``content`` list published with the model version, and the "similar" slot of a product
 nobody has seen yet (real PostgreSQL and Redis)."""
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -17,24 +16,8 @@ from recommender.training import train_version
 from tests.helpers import place_order
 from tracking.models import Event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
 NOW = timezone.now()
-
-
-@pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
-    settings.RECOMMENDER_REDIS_PREFIX = f"test-reco-{uuid.uuid4().hex[:8]}"
-    settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
-    settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5}
-    from recommender.catalogue import catalogue
-
-    catalogue.clear()
-    yield
-    from recommender.publish import client
-
-    stale = list(client().scan_iter(match=f"{settings.RECOMMENDER_REDIS_PREFIX}:*"))
-    if stale:
-        client().delete(*stale)
 
 
 @pytest.fixture

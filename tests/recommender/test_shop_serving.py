@@ -1,7 +1,6 @@
 """Training on the shop's own events and orders, publishing to Redis, and serving with
 the fallback chain and the shop's rules (real PostgreSQL and Redis)."""
 
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -11,69 +10,14 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from recommender.models import ModelVersion, RepurchasePolicy
+from recommender.models import ModelVersion
 from recommender.serving import recommendations_for
 from recommender.training import train_version
 from tests.helpers import place_order
-from tracking.models import Event, IdentityLink
+from tracking.models import Event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
 NOW = timezone.now()
-
-
-@pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
-    settings.RECOMMENDER_REDIS_PREFIX = f"test-reco-{uuid.uuid4().hex[:8]}"
-    settings.RECOMMENDER_MODEL_DIR = str(tmp_path / "models")
-    settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 5}
-    from recommender.catalogue import catalogue
-    from recommender.rules import rules
-
-    catalogue.clear()  # the per-process catalogue and rules must not carry over between tests
-    rules.clear()
-    yield
-    from recommender.publish import client
-
-    stale = list(client().scan_iter(match=f"{settings.RECOMMENDER_REDIS_PREFIX}:*"))
-    if stale:
-        client().delete(*stale)
-
-
-@pytest.fixture
-def shop(countries):
-    """Tea drinkers who rebuy tea (a class that can be bought again) and browse cups (bought
-    once); a sold-out product; a hidden one."""
-    from oscar.apps.catalogue.categories import create_from_breadcrumbs
-    from oscar.core.loading import get_model
-    from oscar.test.factories import create_product
-
-    ProductCategory = get_model("catalogue", "ProductCategory")
-    tea_category, cups_category = create_from_breadcrumbs("Kitchen > Tea"), create_from_breadcrumbs("Kitchen > Cups")
-    products = {}
-    for name, category, stock in (("tea", tea_category, 50), ("green-tea", tea_category, 50), ("cup", cups_category, 50),
-                                  ("mug", cups_category, 50), ("teapot", cups_category, 0), ("saucer", cups_category, 50)):
-        products[name] = create_product(title=name, upc=name.upper(), price=Decimal("5.00"), num_in_stock=stock,
-                                        product_class="Tea" if "tea" in name.split("-") else "Homeware")
-        ProductCategory.objects.create(product=products[name], category=category)
-    RepurchasePolicy.objects.create(product_class=products["tea"].product_class, can_be_bought_again=True)
-    products["saucer"].is_public = False
-    products["saucer"].save()
-    users = [get_user_model().objects.create_user(f"u{i}", f"u{i}@example.com", "pw") for i in range(12)]
-    for i, user in enumerate(users):
-        for days in (60, 30, 5):
-            bought = (products["tea"], products["cup"]) if i % 2 else (products["tea"],)
-            place_order(*bought, user=user, placed_at=NOW - timedelta(days=days + i))
-        for j, item in enumerate(("mug", "teapot", "saucer", "green-tea")):
-            Event.objects.create(message_id=f"v-{i}-{j}", type="track", event="Product Viewed", user_id=str(user.pk),
-                                 timestamp=NOW - timedelta(days=3, minutes=j), received_at=NOW, source="browser",
-                                 properties={"product_id": str(products[item].pk)})
-    # A visitor who browsed before logging in: their views count for the customer.
-    Event.objects.create(message_id="anon-1", type="track", event="Product Viewed", anonymous_id="phone-1",
-                         timestamp=NOW - timedelta(days=1), received_at=NOW, source="browser",
-                         properties={"product_id": str(products["mug"].pk)})
-    IdentityLink.objects.create(kind="anonymous", identifier="phone-1", user_id=str(users[0].pk),
-                                first_seen_at=NOW, via="identify")
-    return products, users
 
 
 def _titles(recs):
