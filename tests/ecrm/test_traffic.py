@@ -238,6 +238,7 @@ def test_the_nightly_task_rebuilds_yesterday_and_today(products):
         k: v for k, v in expected.items() if k != "facebook"}
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the rebuild's table locks are PostgreSQL's")
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_stored_during_a_rebuild_waits_for_it_and_is_counted_once(products):
     import threading
