@@ -23,6 +23,7 @@ BENCHMARKS = {
     "product_page": "bench.product_page",
     "support": "bench.support",
     "reports": "bench.reports",
+    "scores": "bench.scores",
 }
 
 
