@@ -66,10 +66,12 @@ def clv_refresh(*, today=None) -> ScoreFit:
                        discount_rate=setting("ECRM_CLV_DISCOUNT_RATE"))
     by_person = {row["customer_id"]: row for row in rows}
     pks, rows_of = [], []
-    for pk, person in Profile.objects.filter(person_key__in=by_person).values_list("pk", "person_key").iterator(
-            chunk_size=10000):
-        pks.append(pk)
-        rows_of.append(by_person[person])
+    # For many customers one read of every profile's key beats an IN list of them all.
+    profiles = Profile.objects.filter(person_key__in=by_person) if len(by_person) <= BATCH else Profile.objects
+    for pk, person in profiles.values_list("pk", "person_key").iterator(chunk_size=10000):
+        if person in by_person:
+            pks.append(pk)
+            rows_of.append(by_person[person])
     alive = [row["probability_alive"] for row in rows_of]
     _bulk_set(pks, {
         "probability_alive": alive,
@@ -90,7 +92,8 @@ def clv_refresh(*, today=None) -> ScoreFit:
             break
         except (CLVInputError, FitError, ValueError) as exc:
             diagnostic, days = {"error": str(exc)}, days // 2
-    return ScoreFit.objects.create(observation_end=today, customers=len(rows), parameters={**fitted.as_dict(), "warnings": fitted.warnings()},
+    return ScoreFit.objects.create(observation_end=today, customers=len(rows),
+                                   parameters={**fitted.as_dict(), "warnings": fitted.warnings()},
                                    diagnostic=_plain(diagnostic))
 
 
