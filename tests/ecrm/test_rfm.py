@@ -73,11 +73,16 @@ def test_refresh_segments_and_report(make_staff, capsys):
 
 
 @pytest.mark.django_db
-def test_every_profile_gets_its_own_scores():
-    """The scores are written in bulk (one UPDATE from arrays): each profile holds exactly
-    what ``rfm_scores`` gives its figures, none shifted to a neighbour."""
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_every_profile_gets_its_own_scores(vendor, monkeypatch):
+    """The scores are written in bulk (on PostgreSQL one UPDATE from arrays, elsewhere
+    ``bulk_update``, taken here by calling the database something else): each profile
+    holds exactly what ``rfm_scores`` gives its figures, none shifted to a neighbour."""
+    from django.db import connection
+
     from ecrm.scores import rfm_refresh
 
+    monkeypatch.setattr(connection, "vendor", vendor)
     now, rng = timezone.now(), random.Random(5)
     for i in range(300):
         Profile.objects.create(person_key=f"r{i}", email=f"r{i}@example.com", order_count=rng.randint(1, 12),
