@@ -104,12 +104,13 @@ def _bulk_set(pks: list, values: dict[str, list], same: dict[str, object], *,
     WRITE_BATCH profiles (Django's ``bulk_update`` builds a CASE per field and row, which
     took minutes for 100,000 customers); elsewhere ``bulk_update``."""
     if connection.vendor != "postgresql":
-        for start in range(0, len(pks), BATCH):
-            batch = [Profile(pk=pk, **{field: column[start + i] for field, column in values.items()}, **same)
-                     for i, pk in enumerate(pks[start:start + BATCH])]
-            Profile.objects.bulk_update(batch, [*values, *same])
-            if progress:
-                progress(min(start + BATCH, len(pks)), len(pks))
+        with transaction.atomic(savepoint=False):  # all or nothing, as below
+            for start in range(0, len(pks), BATCH):
+                batch = [Profile(pk=pk, **{field: column[start + i] for field, column in values.items()}, **same)
+                         for i, pk in enumerate(pks[start:start + BATCH])]
+                Profile.objects.bulk_update(batch, [*values, *same])
+                if progress:
+                    progress(min(start + BATCH, len(pks)), len(pks))
         return
     fields = {name: Profile._meta.get_field(name) for name in [*values, *same]}
     columns = {name: connection.ops.quote_name(field.column) for name, field in fields.items()}
@@ -118,8 +119,8 @@ def _bulk_set(pks: list, values: dict[str, list], same: dict[str, object], *,
     arrays = ", ".join(f"%s::{fields[name].db_type(connection)}[]" for name in values)
     sql = (f"UPDATE {Profile._meta.db_table} AS p SET {', '.join(assignments)} "
            f"FROM unnest(%s::bigint[], {arrays}) AS v(pk, {', '.join(columns[name] for name in values)}) "
-           "WHERE p.id = v.pk")
-    with connection.cursor() as cursor:
+           f"WHERE p.{connection.ops.quote_name(Profile._meta.pk.column)} = v.pk")
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         for start in range(0, len(pks), WRITE_BATCH):
             end = start + WRITE_BATCH
             cursor.execute(sql, [*same.values(), pks[start:end],  # in the order of the placeholders
