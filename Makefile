@@ -63,7 +63,7 @@ check: install
 # customers) need PostgreSQL and get a throwaway one.
 bench: install
 	$(PY) bench/run.py --only storefront --only ingest --only recommend --only product_page --only training
-	$(PY) scripts/test_services.py -- $(PY) bench/run.py --only pipeline --only support --only reports --only customers --migrate
+	$(PY) scripts/test_services.py -- $(PY) bench/run.py --only pipeline --only support --only reports --only customers --only scores --migrate
 
 clean:
 	@# Stop the embedded Redis (if running) before its directory goes.

@@ -24,6 +24,7 @@ BENCHMARKS = {
     "support": "bench.support",
     "reports": "bench.reports",
     "training": "bench.training",
+    "scores": "bench.scores",
 }
 
 

@@ -27,11 +27,24 @@ def log_likelihood(params, x, zbar) -> np.ndarray:
     f(zbar | p, q, gamma; x) = G(px+q) / (G(px) G(q)) * gamma^q zbar^(px-1) x^(px)
                                / (gamma + x zbar)^(px+q)
     """
-    p, q, gamma = params
+    return likelihood_of(x, zbar)(params)
+
+
+def likelihood_of(x, zbar):
+    """``log_likelihood`` of these customers as a function of the parameters, for the fit:
+    the log-gamma terms are taken once per distinct x and the logarithms of the data once,
+    the same numbers (added in the same order) as the per-customer formula."""
     x, zbar = np.asarray(x, dtype=float), np.asarray(zbar, dtype=float)
-    px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(gamma)
-            + (px - 1) * np.log(zbar) + px * np.log(x) - (px + q) * np.log(gamma + x * zbar))
+    xu, xi = np.unique(x, return_inverse=True)
+    log_zbar, log_x = np.log(zbar), np.log(x)
+
+    def loglik(params) -> np.ndarray:
+        p, q, gamma = params
+        px, pxu = p * x, p * xu
+        per_x = (gammaln(pxu + q) - gammaln(pxu) - gammaln(q) + q * np.log(gamma))[xi]
+        return per_x + (px - 1) * log_zbar + px * log_x - (px + q) * np.log(gamma + x * zbar)
+
+    return loglik
 
 
 def conditional_expected_spend(params, x, zbar) -> np.ndarray:
@@ -74,9 +87,10 @@ def fit(x, zbar, starts=STARTS) -> GammaGamma:
     keep = (x > 0) & (zbar > 0)
     if not np.any(keep):
         raise FitError("the Gamma-Gamma fit needs at least one customer with a repeat purchase of positive amount")
-    xs, zs = x[keep], zbar[keep]
+    xs = x[keep]
+    terms = likelihood_of(xs, zbar[keep])
 
     def loglik(params):
-        return float(np.sum(log_likelihood(params, xs, zs)))
+        return float(np.sum(terms(params)))
 
     return GammaGamma(*map(float, maximise(loglik, starts, names=("p", "q", "gamma"), n=len(xs))))

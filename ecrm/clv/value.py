@@ -43,14 +43,15 @@ def customer_lifetime_value(bg: bgnbd.BGNBD, gg: gamma_gamma.GammaGamma, x, t_x,
         raise ValueError("discount_rate must be greater than -1")
     x, t_x, T, zbar = (np.asarray(v, dtype=float) for v in (x, t_x, T, zbar))
     spend = gamma_gamma.conditional_expected_spend(gg.params, x, zbar)
-    total = np.zeros_like(x)
-    previous = np.zeros_like(x)
+    (xs, t_xs, Ts), back = bgnbd.distinct_customers(x, t_x, T)  # purchases: once per distinct row
+    total = np.zeros_like(xs)
+    previous = np.zeros_like(xs)
     for month in range(1, horizon_months + 1):
-        t = np.full_like(x, month * WEEKS_PER_MONTH)
-        current = bgnbd.conditional_expected_purchases(bg.params, t, x, t_x, T)
+        t = np.full_like(xs, month * WEEKS_PER_MONTH)
+        current = bgnbd.conditional_expected_purchases(bg.params, t, xs, t_xs, Ts)
         total += (current - previous) / (1 + discount_rate) ** (month / 12)
         previous = current
-    return spend * total
+    return spend * total[back]
 
 
 @dataclass(frozen=True)

@@ -282,3 +282,66 @@ def test_error_exit_status_from_the_module(tmp_path):
 def test_no_django_in_the_package():
     code = "import sys, ecrm.clv.cli, ecrm.clv; assert not any(m.startswith('django') for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+
+
+def _paper_bgnbd_log_likelihood(params, x, t_x, T) -> float:
+    """Equation (6) of FHL 2005 for one customer, written out with scipy's scalar functions."""
+    from math import exp, log
+
+    from scipy.special import beta, gamma
+
+    r, alpha, a, b = params
+    common = gamma(r + x) * alpha ** r / gamma(r)
+    value = beta(a, b + x) / beta(a, b) * common / (alpha + T) ** (r + x)
+    if x > 0:
+        value += beta(a + 1, b + x - 1) / beta(a, b) * common / (alpha + t_x) ** (r + x)
+    return log(value) if value > 0 else -exp(700)
+
+
+def test_the_fits_likelihoods_per_distinct_value_equal_the_formulas_per_customer(cdnow):
+    """The fit takes log-gamma and log-beta once per distinct x (and logs once per distinct
+    t_x and T) and gathers them: every customer still gets the formula's value."""
+    s = cdnow.summary
+    params = cdnow.bgnbd.params
+    fast = bgnbd.likelihood_of(s.frequency, s.recency, s.T)(params)
+    assert len(np.unique(s.frequency)) < 40 < len(s)  # the distinct values are few
+    for i in range(0, len(s), 97):
+        assert fast[i] == pytest.approx(
+            _paper_bgnbd_log_likelihood(params, s.frequency[i], s.recency[i], s.T[i]), rel=1e-9)
+    p, q, g = cdnow.gamma_gamma.params
+    keep = (s.frequency > 0) & (s.monetary > 0)
+    x, z = s.frequency[keep], s.monetary[keep]
+    spend = gamma_gamma.likelihood_of(x, z)((p, q, g))
+    from scipy.special import gammaln
+    for i in range(0, len(x), 41):
+        px = p * x[i]
+        direct = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * np.log(z[i])
+                  + px * np.log(x[i]) - (px + q) * np.log(g + x[i] * z[i]))
+        assert spend[i] == direct  # the same operations in the same order: identical
+
+
+def test_alike_customers_computed_once_get_each_their_own_prediction(cdnow):
+    """Predictions are computed per distinct (x, t_x, T) and gathered back: in a shuffled
+    crowd with many duplicates each customer's value equals that customer computed alone."""
+    s, bg, gg = cdnow.summary, cdnow.bgnbd, cdnow.gamma_gamma
+    rng = np.random.default_rng(3)
+    pick = rng.integers(0, len(s), 400)  # duplicates on purpose
+    x, t_x, T, z = s.frequency[pick], s.recency[pick], s.T[pick], s.monetary[pick]
+    wait = bgnbd.weeks_to_next_purchase(bg.params, x, t_x, T)
+    clv = customer_lifetime_value(bg, gg, x, t_x, T, z, horizon_months=12, discount_rate=0.1)
+    for i in range(0, 400, 13):
+        alone = slice(i, i + 1)
+        assert np.array_equal(wait[alone], bgnbd.weeks_to_next_purchase(bg.params, x[alone], t_x[alone], T[alone]),
+                              equal_nan=True)
+        assert clv[i] == customer_lifetime_value(bg, gg, x[alone], t_x[alone], T[alone], z[alone])[0]
+
+
+def test_weekly_expected_purchases_equal_the_sum_over_customers(cdnow, cdnow_purchases):
+    s, params = cdnow.summary, cdnow.bgnbd.params
+    weekly = diagnostics.weekly_cumulative(params, cdnow_purchases, s, CALIBRATION_END)
+    origin = min(s.first_purchase)
+    for week in (1, 10, 39):
+        cut = origin + timedelta(days=7 * week - 1)
+        elapsed = [(cut - first).days / 7.0 for first in s.first_purchase if first <= cut]
+        assert weekly[week - 1]["expected"] == pytest.approx(float(sum(bgnbd.expected_purchases(params, e)
+                                                                           for e in elapsed)), rel=1e-12)

@@ -64,3 +64,28 @@ def test_a_young_store_is_told_why_there_are_no_scores(db, capsys, make_staff):
     client = Client()
     client.force_login(make_staff("m@example.com", group=MARKETING))
     assert "The last fit" in client.get("/dashboard/customers/support-desk/reports/lifetime-value/").content.decode()
+
+
+def test_every_profile_gets_its_own_predictions(cdnow_store):
+    """The scores are written in bulk (one UPDATE from arrays): each profile holds exactly
+    the predictions computed for its person, none shifted to a neighbour."""
+    from decimal import Decimal
+
+    from ecrm.clv import fit_models, predictions, summarise
+    from ecrm.scores import store_purchases
+
+    today = date(1997, 9, 30)
+    clv_refresh(today=today)
+    rows = predictions(fit_models(summarise(store_purchases(), today)))
+    stored = {p.person_key: p for p in Profile.objects.exclude(probability_alive=None)}
+    assert len(stored) == len(rows) == cdnow_store
+    assert len({row["predicted_clv"] for row in rows}) > 200  # distinct enough to catch a shift
+    for row in rows:
+        profile = stored[row["customer_id"]]
+        assert profile.probability_alive == row["probability_alive"]
+        assert profile.churn_risk == 1 - row["probability_alive"]
+        assert profile.expected_purchases_90d == row["expected_purchases_90d"]
+        assert profile.expected_purchases_365d == row["expected_purchases_365d"]
+        assert profile.predicted_clv == Decimal(f"{row['predicted_clv']:.2f}")
+        assert profile.expected_next_order_at == row["expected_next_order_date"]
+        assert profile.scores_computed_at is not None

@@ -1,6 +1,7 @@
 """RFM scores and groups against hand-computed expectations, kept on profiles, usable in
 segments, and reported as a grid with a chart."""
 
+import random
 from datetime import timedelta
 from decimal import Decimal
 
@@ -69,3 +70,29 @@ def test_refresh_segments_and_report(make_staff, capsys):
     assert support.get("/dashboard/customers/support-desk/reports/rfm/").status_code == 403
     card = support.get(f"/dashboard/customers/support-desk/{Profile.objects.get(person_key='p0').pk}/")
     assert "Champions" in card.content.decode() and "R5 F5 M5" in card.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
+def test_every_profile_gets_its_own_scores(vendor, monkeypatch):
+    """The scores are written in bulk (on PostgreSQL one UPDATE from arrays, elsewhere
+    ``bulk_update``, taken here by calling the database something else): each profile
+    holds exactly what ``rfm_scores`` gives its figures, none shifted to a neighbour."""
+    from django.db import connection
+
+    from ecrm.scores import rfm_refresh
+
+    monkeypatch.setattr(connection, "vendor", vendor)
+    now, rng = timezone.now(), random.Random(5)
+    for i in range(300):
+        Profile.objects.create(person_key=f"r{i}", email=f"r{i}@example.com", order_count=rng.randint(1, 12),
+                               revenue=Decimal(rng.randint(5, 3000)),
+                               last_order_at=now - timedelta(days=rng.randint(0, 700)))
+    assert rfm_refresh(now=now) == 300
+    profiles = list(Profile.objects.all())
+    expected = rfm_scores([Customer(p.pk, (now - p.last_order_at).total_seconds() / 86400, p.order_count,
+                                    float(p.revenue)) for p in profiles])
+    assert len(set(expected.values())) > 30
+    for p in profiles:
+        assert (p.rfm_recency, p.rfm_frequency, p.rfm_monetary, p.rfm_group) == expected[p.pk]
+        assert p.scores_computed_at == now
