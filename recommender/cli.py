@@ -11,7 +11,6 @@ import argparse
 import csv
 import sys
 import time
-from pathlib import Path
 
 
 from recommender.errors import InputError
@@ -55,17 +54,9 @@ def cmd_train(args) -> int:
 
 
 def read_users(path) -> list[str]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"users file not found: {p}")
-    with p.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise InputError(f"{p}: the file is empty (no header, no rows)")
-        header = [h.strip() for h in header]
-        if "user_id" not in header:
-            raise InputError(f"{p}: missing column user_id (have: {', '.join(header)})")
+    from recommender.data import csv_with_columns
+
+    with csv_with_columns(path, "users", ("user_id",)) as (p, header, reader):
         col = header.index("user_id")
         users = [row[col] for row in reader if row and len(row) > col]
     if not users:

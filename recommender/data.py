@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import sys
 from array import array
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -119,11 +120,29 @@ def map_events(events, config: dict) -> tuple[np.ndarray, np.ndarray]:
     return canon_names[inv], w[inv]
 
 
-def load_csv(path: str | Path, config: dict, progress=None) -> Interactions:
-    """Read ``user_id,item_id,timestamp,event[,category]``, failing with a clear message."""
+@contextmanager
+def csv_with_columns(path: str | Path, kind: str, required: tuple[str, ...]):
+    """Open a CSV file (a byte-order mark is fine) and yield ``(path, header, reader)`` once it
+    is known to exist, to have a header and to have the ``required`` columns; otherwise an
+    InputError naming the file (``kind``: what the file is, for the message)."""
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"interactions file not found: {p}")
+        raise InputError(f"{kind} file not found: {p}")
+    with p.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            raise InputError(f"{p}: the file is empty (no header, no rows)")
+        header = [h.strip() for h in header]
+        missing = [c for c in required if c not in header]
+        if missing:
+            label = "column" if len(required) == 1 else "column(s)"
+            raise InputError(f"{p}: missing {label} {', '.join(missing)} (have: {', '.join(header)})")
+        yield p, header, reader
+
+
+def load_csv(path: str | Path, config: dict, progress=None) -> Interactions:
+    """Read ``user_id,item_id,timestamp,event[,category]``, failing with a clear message."""
     # Ids are interned while reading (dicts, integer arrays), not collected as
     # strings: tens of millions of rows stay within memory and load in one pass.
     uidx: dict[str, int] = {}
@@ -132,16 +151,7 @@ def load_csv(path: str | Path, config: dict, progress=None) -> Interactions:
     cidx: dict[str, int] = {}
     users, items, stamps, events, cats = array("l"), array("l"), array("d"), array("l"), array("l")
     cache: dict[str, float] = {}
-    with p.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError(f"{p}: the file is empty (no header, no rows)") from None
-        header = [h.strip() for h in header]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"{p}: missing column(s) {', '.join(missing)} (have: {', '.join(header)})")
+    with csv_with_columns(path, "interactions", REQUIRED_COLUMNS) as (p, header, reader):
         iu, ii, it, ie = (header.index(c) for c in REQUIRED_COLUMNS)
         ic = header.index("category") if "category" in header else None
         width = max(iu, ii, it, ie, ic or 0) + 1

@@ -17,7 +17,6 @@ The CSV form (``python -m recommender train --items FILE``) is ``item_id`` plus 
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from recommender.data import csv_with_columns
 from recommender.errors import InputError
 
 TEXT_FIELDS = ("title", "description")
@@ -144,17 +144,7 @@ def with_catalogue(inter, features: ItemFeatures | None):
 
 def load_items_csv(path: str | Path) -> ItemFeatures:
     """``item_id`` plus any of title, description, category, brand; other columns are attributes."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"items file not found: {p}")
-    with p.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise InputError(f"{p}: the file is empty (no header, no rows)")
-        header = [h.strip() for h in header]
-        if "item_id" not in header:
-            raise InputError(f"{p}: missing column item_id (have: {', '.join(header)})")
+    with csv_with_columns(path, "items", ("item_id",)) as (p, header, reader):
         if len(header) < 2:
             raise InputError(f"{p}: no feature columns: want item_id and any of {', '.join(KNOWN_COLUMNS)} "
                              "or attribute columns")
