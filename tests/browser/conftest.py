@@ -19,3 +19,12 @@ def browser(monkeypatch):
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+def log_in(page, base_url: str, email: str, password: str = "pw-12345!") -> None:
+    """Sign in through Oscar's login form, as a person would (``make_staff``'s password by default)."""
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("[name=login-username]", email)
+    page.fill("[name=login-password]", password)
+    page.click("button[name=login_submit]")
+    page.wait_for_load_state()

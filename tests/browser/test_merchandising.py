@@ -9,7 +9,7 @@ from django.db import connection
 
 from recommender.models import MerchandisingRule
 from shop.roles import MARKETING
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, log_in
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
@@ -26,11 +26,7 @@ def test_a_marketer_pins_a_product_found_by_searching(browser, live_server, make
     create_product(title="Tea cosy", upc="COSY", price=Decimal("9"), num_in_stock=3)
     page = browser.new_page()
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("[name=login-username]", "marketer@example.com")
-        page.fill("[name=login-password]", "pw-12345!")
-        page.click("button[name=login_submit]")
-        page.wait_for_load_state()
+        log_in(page, live_server.url, "marketer@example.com")
         page.goto(f"{live_server.url}/dashboard/recommender/merchandising/")
         page.click("text=Pin a product")
         page.wait_for_url("**/merchandising/new/?action=pin")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from ecrm.models import Profile, SavedFunnel
 from shop.roles import MARKETING
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, log_in
 from tests.helpers import place_order
 from tracking.models import Event, Session
 
@@ -49,11 +49,7 @@ def test_report_charts_draw_and_a_funnel_is_saved_and_opened(browser, live_serve
                          properties={"product_id": str(product_in_stock.pk)})
     page = browser.new_page()
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("[name=login-username]", "marketer@example.com")
-        page.fill("[name=login-password]", "pw-12345!")
-        page.click("button[name=login_submit]")
-        page.wait_for_load_state()
+        log_in(page, live_server.url, "marketer@example.com")
         _charts_drawn(page, f"{live_server.url}{DESK}reports/customers/",
                       ["lorenz-chart", "retention-chart", "aov-chart", "segment-chart", "country-chart",
                        "category-chart", "band-chart"])

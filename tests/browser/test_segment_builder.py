@@ -7,7 +7,7 @@ from django.db import connection
 
 from ecrm.models import Profile, Segment
 from shop.roles import MARKETING
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, log_in
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
@@ -24,11 +24,7 @@ def test_builder_shows_a_live_count_and_saves_the_rules(browser, live_server, ma
     Profile.objects.get(email="c0@example.com").tags.add("VIP")
     page = browser.new_page()
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("[name=login-username]", "marketer@example.com")
-        page.fill("[name=login-password]", "pw-12345!")
-        page.click("button[name=login_submit]")
-        page.wait_for_load_state()
+        log_in(page, live_server.url, "marketer@example.com")
         page.goto(f"{live_server.url}/dashboard/customers/support-desk/segments/new/")
         page.fill("#id_name", "Repeat buyers")
         # Condition: profile → order_count at least 3.

@@ -6,7 +6,7 @@ import time
 import pytest
 from django.db import connection
 
-from tests.browser.conftest import CHROMIUM, HUMAN
+from tests.browser.conftest import CHROMIUM, HUMAN, log_in
 from tracking.consumer import consume_once, ensure_group
 from tracking.models import Event
 
@@ -89,11 +89,7 @@ def test_logging_in_stitches_the_browsing_before_it(browser, live_server, site_p
     page.goto(f"{live_server.url}/delivery/")
     anonymous_id = page.evaluate("window.ecrm.anonymousId")
     assert _stored(lambda e: e.type == "page" and e.anonymous_id == anonymous_id)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("[name=login-username]", "ada@example.com")
-    page.fill("[name=login-password]", "correct-horse-battery-9")
-    page.click("button[name=login_submit]")
-    page.wait_for_load_state()
+    log_in(page, live_server.url, "ada@example.com", "correct-horse-battery-9")
     page.goto(f"{live_server.url}/about/")
     # After login the tracker sends her user id, with the same anonymous id as before.
     after = _stored(lambda e: e.type == "page" and e.user_id == str(user.pk))

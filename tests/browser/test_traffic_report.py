@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ecrm.models import CampaignCost
 from shop.roles import MARKETING
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, log_in
 from tests.ecrm.test_traffic import script, send
 
 pytestmark = [
@@ -28,11 +28,7 @@ def test_traffic_charts_draw_and_a_cost_is_entered(browser, live_server, make_st
     page, errors = browser.new_page(), []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("[name=login-username]", "marketer@example.com")
-        page.fill("[name=login-password]", "pw-12345!")
-        page.click("button[name=login_submit]")
-        page.wait_for_load_state()
+        log_in(page, live_server.url, "marketer@example.com")
         page.goto(f"{live_server.url}{REPORT}?dimension=campaign")
         page.wait_for_load_state("load")
         for canvas in ("traffic-chart", "traffic-daily-chart"):
