@@ -21,19 +21,12 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
+from bench.common import copy_rows
+
 PREFIX = "cbench"
 USERS, GUESTS, CLAIMED, ORDERS, SESSIONS, RUNS = 24_000, 16_000, 2_000, 100_000, 200_000, 3
 NOW = datetime.now(timezone.utc)
 PRICES = [4, 12, 30, 75, 150, 400]
-
-
-def _copy(table: str, columns: list[str], rows) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _generate(rng: random.Random) -> None:
@@ -42,14 +35,14 @@ def _generate(rng: random.Random) -> None:
     from oscar.core.loading import get_model
 
     started = time.monotonic()
-    _copy("auth_user", ["password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
+    copy_rows("auth_user", ["password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
                         "is_active", "date_joined"],
           (("!", False, f"{PREFIX}-{n}", "", "", f"{PREFIX}-{n}@example.invalid", False, True, NOW)
            for n in range(USERS)))
     with connection.cursor() as cursor:
         cursor.execute("SELECT id FROM auth_user WHERE username LIKE %s ORDER BY id", [f"{PREFIX}-%"])
         users = [row[0] for row in cursor.fetchall()]
-    _copy("tracking_identitylink", ["kind", "identifier", "user_id", "first_seen_at", "via"],
+    copy_rows("tracking_identitylink", ["kind", "identifier", "user_id", "first_seen_at", "via"],
           (("email", f"{PREFIX}-g{n}@example.invalid", str(users[n]), NOW, PREFIX) for n in range(CLAIMED)))
     site = Site.objects.get_current().pk
     customers = USERS + GUESTS
@@ -64,20 +57,20 @@ def _generate(rng: random.Random) -> None:
                    "Cancelled" if n % 50 == 0 else "Complete", email,
                    NOW - timedelta(days=rng.random() * 730), user, site, False)
 
-    _copy("order_order", ["number", "currency", "total_incl_tax", "total_excl_tax", "shipping_incl_tax",
+    copy_rows("order_order", ["number", "currency", "total_incl_tax", "total_excl_tax", "shipping_incl_tax",
                           "shipping_excl_tax", "shipping_method", "shipping_code", "status", "guest_email",
                           "date_placed", "user_id", "site_id", "analytics_tracked"], orders())
     products = list(get_model("catalogue", "Product").objects.values_list("pk", flat=True)[:500]) or [None]
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, total_incl_tax FROM order_order WHERE number LIKE %s", [f"{PREFIX}-%"])
         placed = cursor.fetchall()
-    _copy("order_line", ["order_id", "partner_name", "partner_sku", "partner_line_reference", "partner_line_notes",
+    copy_rows("order_line", ["order_id", "partner_name", "partner_sku", "partner_line_reference", "partner_line_notes",
                          "title", "quantity", "line_price_incl_tax", "line_price_excl_tax",
                          "line_price_before_discounts_incl_tax", "line_price_before_discounts_excl_tax",
                          "unit_price_incl_tax", "status", "product_id", "allocation_cancelled", "num_allocated"],
           ((pk, "bench", "", "", "", "bench line", 1, total, total, total, total, total, "", rng.choice(products),
             False, 0) for pk, total in placed))
-    _copy("tracking_session", ["key", "visitor", "user_id", "started_at", "last_event_at", "entry_path", "source",
+    copy_rows("tracking_session", ["key", "visitor", "user_id", "started_at", "last_event_at", "entry_path", "source",
                                "medium", "campaign", "referrer_domain", "search_terms", "page_count", "event_count",
                                "converted", "device"],
           ((f"{PREFIX}-{n}", f"{PREFIX}-v{n}", "", NOW - timedelta(minutes=n), NOW - timedelta(minutes=n), "/",

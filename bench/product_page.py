@@ -17,14 +17,10 @@ import time
 
 from django.test import Client
 
+from bench.common import percentile
 from bench.trained import private_trained_version
 
 PRODUCTS = 50
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def _signed_in_customer(version) -> Client | None:
@@ -86,7 +82,7 @@ def run(*, requests: int) -> int:
         for slots in (False, True):
             values = timings[(who, slots)]
             print(f"{who:<12}{'3 slots' if slots else 'no slots':<16}{statistics.median(values):>10.1f}"
-                  f"{_percentile(values, 0.95):>9.1f}{slot_links[(who, slots)] / PRODUCTS:>11.1f}"
+                  f"{percentile(values, 0.95):>9.1f}{slot_links[(who, slots)] / PRODUCTS:>11.1f}"
                   f"{statistics.median(values) / base:>8.2f}")
     print("goal: the page with three slots at most 1.15 × the page without them")
     return 0

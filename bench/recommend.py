@@ -16,14 +16,10 @@ import random
 import statistics
 import time
 
+from bench.common import percentile
 from bench.trained import private_trained_version
 
 SAMPLES = 1000
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def run(*, requests: int) -> int:  # noqa: ARG001 - a fixed sample per slot
@@ -44,7 +40,7 @@ def run(*, requests: int) -> int:  # noqa: ARG001 - a fixed sample per slot
           f"{version.users:,} people, {version.items:,} products); {SAMPLES} calls per slot, in-process")
     print(f"{'slot':<22} {'p50 ms':>8} {'p99 ms':>8} {'p50 / floor':>12}")
     for slot, values in timings.items():
-        p50, p99 = statistics.median(values), _percentile(values, 0.99)
+        p50, p99 = statistics.median(values), percentile(values, 0.99)
         print(f"{slot:<22} {p50:>8.2f} {p99:>8.2f} {p50 / floor:>12.1f}")
     print(f"visitor: {_sources['visitor']}; new customer: {_sources['newcomer']} (sources of their first items)")
     print("goal: p99 under 2 ms")

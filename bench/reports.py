@@ -22,6 +22,8 @@ import statistics
 import time
 from datetime import timedelta
 
+from bench.common import copy_rows
+
 PREFIX = "rbench"
 SESSIONS, ORDERS, CUSTOMERS, VISITORS, PRODUCTS, HISTORY_DAYS = 200_000, 100_000, 50_000, 150_000, 300, 180
 TARGET_MS = 1000
@@ -30,14 +32,6 @@ CHANNELS = [("google", "organic", "", "google.com"), ("bing", "organic", "", "bi
             ("facebook", "social", "launch", "facebook.com"), ("instagram", "social", "creators", "instagram.com"),
             ("google", "cpc", "brand", "google.com"), ("google", "cpc", "generic-pans", "google.com"),
             ("blog.example.org", "referral", "", "blog.example.org"), ("reddit.com", "referral", "", "reddit.com")]
-
-
-def _copy(table: str, columns: list[str], rows) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _products(rng: random.Random) -> list[str]:
@@ -92,13 +86,13 @@ def _generate(rng: random.Random, now) -> None:
         sessions.append((key, anon, user, start, start + timedelta(seconds=160), rng.choice(pages), source, medium,
                          campaign, referrer, term, 1, 5, n in ordering, rng.choice(("desktop", "mobile", "tablet"))))
     print(f"  {len(sessions):,} sessions, {len(events):,} events drawn in {time.monotonic() - started:.1f} s", flush=True)
-    _copy("tracking_session", ["key", "visitor", "user_id", "started_at", "last_event_at", "entry_path", "source",
+    copy_rows("tracking_session", ["key", "visitor", "user_id", "started_at", "last_event_at", "entry_path", "source",
                                "medium", "campaign", "referrer_domain", "search_terms", "page_count", "event_count",
                                "converted", "device"], sessions)
-    _copy("tracking_event", ["message_id", "type", "event", "name", "anonymous_id", "user_id", "session_id",
+    copy_rows("tracking_event", ["message_id", "type", "event", "name", "anonymous_id", "user_id", "session_id",
                              "timestamp", "received_at", "source", "context", "properties", "traits", "stored_at"],
           events)
-    _copy("tracking_identitylink", ["kind", "identifier", "user_id", "first_seen_at", "via"],
+    copy_rows("tracking_identitylink", ["kind", "identifier", "user_id", "first_seen_at", "via"],
           (("anonymous", anon, user, when, PREFIX) for (anon, user), when in links.items()))
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE) tracking_session, tracking_event, tracking_identitylink")

@@ -28,19 +28,12 @@ import statistics
 import time
 from datetime import datetime, timedelta, timezone
 
+from bench.common import copy_rows
+
 PREFIX = "sbench"
 USERS, GUESTS, HISTORY_DAYS, GOAL_SECONDS = 60_000, 40_000, 730, 30.0
 NOW = datetime.now(timezone.utc)
 PRICES = [4, 12, 30, 75, 150, 400]
-
-
-def _copy(table: str, columns: list[str], rows) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _orders_of(rng: random.Random, customer: int, users: list[int], site: int):
@@ -65,7 +58,7 @@ def _generate(rng: random.Random) -> int:
     from django.db import connection
 
     started = time.monotonic()
-    _copy("auth_user", ["password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
+    copy_rows("auth_user", ["password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff",
                         "is_active", "date_joined"],
           (("!", False, f"{PREFIX}-{n}", "", "", f"{PREFIX}-{n}@example.invalid", False, True, NOW)
            for n in range(USERS)))
@@ -73,7 +66,7 @@ def _generate(rng: random.Random) -> int:
         cursor.execute("SELECT id FROM auth_user WHERE username LIKE %s ORDER BY id", [f"{PREFIX}-%"])
         users = [row[0] for row in cursor.fetchall()]
     site = Site.objects.get_current().pk
-    _copy("order_order", ["number", "currency", "total_incl_tax", "total_excl_tax", "shipping_incl_tax",
+    copy_rows("order_order", ["number", "currency", "total_incl_tax", "total_excl_tax", "shipping_incl_tax",
                           "shipping_excl_tax", "shipping_method", "shipping_code", "status", "guest_email",
                           "date_placed", "user_id", "site_id", "analytics_tracked"],
           (row for customer in range(USERS + GUESTS) for row in _orders_of(rng, customer, users, site)))

@@ -15,6 +15,8 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from bench.common import percentile
+
 MIN_PRODUCTS = 100
 
 
@@ -37,11 +39,6 @@ def _pages() -> dict[str, str] | None:
         "search": "/search/?q=steel",
         "content page": "/delivery/",
     }
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def run(*, requests: int) -> int:
@@ -73,7 +70,7 @@ def run(*, requests: int) -> int:
     for name, values in timings.items():
         median = statistics.median(values)
         print(
-            f"{name:<24}{median:>10.1f}{_percentile(values, 0.95):>9.1f}"
+            f"{name:<24}{median:>10.1f}{percentile(values, 0.95):>9.1f}"
             f"{queries[name]:>9}{median / base:>8.2f}"
         )
     return 0

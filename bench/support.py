@@ -24,6 +24,8 @@ import unicodedata
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from bench.common import copy_rows
+
 PREFIX = "sdbench"
 CUSTOMERS, ORDERS, QUERIES, TARGET_MS = 100_000, 300_000, 200, 200
 LOCALES = ["en_GB", "en_US", "en_IE", "fr_FR", "de_DE", "es_ES", "it_IT", "pl_PL", "nl_NL", "pt_PT"]
@@ -75,15 +77,6 @@ def _customers(rng: random.Random) -> list[dict]:
     return people
 
 
-def _copy(table: str, columns: list[str], rows) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _generate(rng: random.Random) -> list[dict]:
     from django.contrib.sites.models import Site
     from django.db import connection
@@ -91,7 +84,7 @@ def _generate(rng: random.Random) -> list[dict]:
     started = time.monotonic()
     people = _customers(rng)
     print(f"  {len(people):,} customers drawn in {time.monotonic() - started:.1f} s", flush=True)
-    _copy("auth_user", ["password", "is_superuser", "username", "first_name", "last_name", "email",
+    copy_rows("auth_user", ["password", "is_superuser", "username", "first_name", "last_name", "email",
                         "is_staff", "is_active", "date_joined"],
           (("!", False, p["username"], p["first"], p["last"], p["email"], False, True, p["seen"])
            for p in people))
@@ -101,7 +94,7 @@ def _generate(rng: random.Random) -> list[dict]:
     for person in people:
         person["id"] = ids[person["username"]]
     print(f"  users copied at {time.monotonic() - started:.1f} s", flush=True)
-    _copy("ecrm_profile", ["person_key", "user_id", "email", "phone", "first_name", "last_name", "traits",
+    copy_rows("ecrm_profile", ["person_key", "user_id", "email", "phone", "first_name", "last_name", "traits",
                            "first_seen_at", "last_seen_at", "session_count", "product_views",
                            "basket_adds", "order_count", "revenue", "average_order_value",
                            "favourite_categories", "favourite_brands", "first_touch", "last_touch",
@@ -122,7 +115,7 @@ def _generate(rng: random.Random) -> list[dict]:
                    "Standard", "standard", "Complete", "", person["seen"] - timedelta(days=rng.randrange(400)),
                    person["id"], site, False)
 
-    _copy("order_order", ["number", "currency", "total_incl_tax", "total_excl_tax", "shipping_incl_tax",
+    copy_rows("order_order", ["number", "currency", "total_incl_tax", "total_excl_tax", "shipping_incl_tax",
                           "shipping_excl_tax", "shipping_method", "shipping_code", "status", "guest_email",
                           "date_placed", "user_id", "site_id", "analytics_tracked"], orders())
     print(f"  orders copied at {time.monotonic() - started:.1f} s", flush=True)
@@ -134,7 +127,7 @@ def _generate(rng: random.Random) -> list[dict]:
                 person["anonymous"].append(visitor)
                 yield ("anonymous", visitor, str(person["id"]), person["seen"], PREFIX)
 
-    _copy("tracking_identitylink", ["kind", "identifier", "user_id", "first_seen_at", "via"], links())
+    copy_rows("tracking_identitylink", ["kind", "identifier", "user_id", "first_seen_at", "via"], links())
     with connection.cursor() as cursor:  # as autovacuum leaves them: GIN pending lists merged, stats
         cursor.execute("VACUUM (ANALYZE) auth_user, ecrm_profile, order_order, tracking_identitylink")
     print(f"  anonymous ids copied, tables vacuumed and analysed: {time.monotonic() - started:.1f} s in all",
