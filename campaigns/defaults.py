@@ -28,6 +28,11 @@ DEFAULTS = {
     "CAMPAIGNS_REQUEUE_AFTER_SECONDS": 300,
     # The Celery queue the delivery tasks go to (``None``: Celery's default queue).
     "CAMPAIGNS_QUEUE": None,
+    # Modules that register trigger kinds (campaigns.triggers.base.register) when imported.
+    "CAMPAIGNS_TRIGGER_MODULES": [],
+    # Share of each flow's and broadcast's audience kept as a holdout that receives nothing
+    # (0.1 = 10 %); a flow or broadcast can set its own.
+    "CAMPAIGNS_HOLDOUT_DEFAULT": 0.1,
     # HTTP basic-auth credentials ("user:password") the delivery-events webhook requires, as
     # django-anymail's WEBHOOK_SECRET. Empty: the webhook answers 403 to everybody.
     "CAMPAIGNS_WEBHOOK_SECRET": "",

@@ -29,6 +29,9 @@ class Message(models.Model):
                            help_text="what the message is for; one message per key, ever")
     source_kind = models.CharField(max_length=30, help_text="order-status, flow-step, broadcast, ...")
     source_id = models.CharField(max_length=100, blank=True)
+    campaign = models.CharField(max_length=40, blank=True, db_index=True,
+                                help_text='what results are counted under: "flow:<id>", "broadcast:<id>"; '
+                                          'blank for transactional notices')
     kind = models.CharField(max_length=15, choices=KINDS)
     channel = models.CharField(max_length=10, choices=CHANNELS, default=EMAIL)
     topic = models.CharField(max_length=50, blank=True, help_text="the consent topic a marketing message needs")
@@ -106,3 +109,27 @@ class ContactPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_key}: {self.frequency}"
+
+
+class HoldoutMember(models.Model):
+    """A customer a campaign left out on purpose: the comparison group for its lift.
+
+    Chosen by ``campaigns.holdout.in_holdout`` (a stable hash of campaign and person, so the
+    same customer stays in or out of a campaign's holdout every time it fires). One row per
+    firing the customer would otherwise have been messaged for (``window``, as in the outbox
+    key), with the moment it happened: conversions are counted from ``at`` within the
+    attribution window, exactly as for a sent message.
+    """
+
+    campaign = models.CharField(max_length=40, help_text='"flow:<id>" or "broadcast:<id>"')
+    person_key = models.CharField(max_length=254)
+    window = models.CharField(max_length=120, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "person_key", "window"],
+                                               name="campaigns_holdout_once")]
+        indexes = [models.Index(fields=["person_key"], name="campaigns_holdout_person")]
+
+    def __str__(self) -> str:
+        return f"{self.person_key} held out of {self.campaign} ({self.window or 'once'})"

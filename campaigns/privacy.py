@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from campaigns.models import ContactPreference, Message, Suppression
+from campaigns.models import ContactPreference, HoldoutMember, Message, Suppression
 
 MESSAGE_FIELDS = ["key", "kind", "topic", "to_email", "template", "status", "created_at", "due_at",
                   "sent_at", "subject", "body_text", "delivery_event"]
@@ -30,17 +30,21 @@ class _PersonalData:
                                               .values("frequency", "paused_until", "updated_at")),
             "suppressions.json": list(Suppression.objects.filter(email__in=person.emails)
                                       .values("email", "reason", "detail", "created_at")),
+            "campaign_holdouts.json": list(HoldoutMember.objects.filter(person_key__in=person.users)
+                                           .values("campaign", "window", "at")),
         }
 
     def plan(self, person) -> dict:
         return {"campaign messages": _messages(person).count(),
                 "campaign preferences": ContactPreference.objects.filter(person_key__in=person.users).count(),
-                "suppressed addresses": Suppression.objects.filter(email__in=person.emails).count()}
+                "suppressed addresses": Suppression.objects.filter(email__in=person.emails).count(),
+                "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count()}
 
     def erase(self, person) -> dict:
         return {"campaigns.Message": _messages(person).delete()[0],
                 "campaigns.ContactPreference": ContactPreference.objects.filter(person_key__in=person.users).delete()[0],
-                "campaigns.Suppression": Suppression.objects.filter(email__in=person.emails).delete()[0]}
+                "campaigns.Suppression": Suppression.objects.filter(email__in=person.emails).delete()[0],
+                "campaigns.HoldoutMember": HoldoutMember.objects.filter(person_key__in=person.users).delete()[0]}
 
 
 personal_data = _PersonalData()

@@ -1,0 +1,116 @@
+"""The contract between trigger kinds and the flow engine.
+
+A trigger is a set-based query: given its settings (the marketer's values merged over the
+defaults of its ``params``) and a moment ``now``, it yields a ``Due`` for every customer for
+whom the condition holds at ``now``. It is evaluated on every tick (and by ``campaigns_tick
+--now``), so it must be cheap over 100,000 profiles (a few SQL queries, no per-customer
+query) and must not depend on having run before: the flow engine makes a re-found ``Due``
+one enrolment through the unique (flow, person_key, window).
+
+``window`` is what makes two firings the same or different: the basket id for an abandoned
+basket (a new basket is a new firing), the year for a birthday, the order number for a
+post-purchase message, ``segment-id:joined-at`` for a segment entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from django.core.exceptions import ValidationError
+
+
+@dataclass(frozen=True)
+class Due:
+    person_key: str          # ecrm's person key (user id or "email:<address>")
+    window: str              # what makes a re-fire the same firing (see the module docstring)
+    context: dict = field(default_factory=dict)  # JSON-able ids for templates and conditions
+    at: datetime | None = None  # when the condition became true (delays may count from it)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting a marketer adjusts for a trigger (rendered as a form field)."""
+    name: str
+    label: str
+    kind: str                # "int", "float", "str", "bool", "choice", "segment", "product_class"
+    default: Any = None
+    help: str = ""
+    min: float | None = None
+    max: float | None = None
+    choices: tuple = ()
+
+    def clean(self, value):
+        if value in (None, ""):
+            value = self.default
+        try:
+            if self.kind == "int":
+                value = int(value)
+            elif self.kind == "float":
+                value = float(value)
+            elif self.kind == "bool":
+                value = value in (True, "true", "True", "on", "1", 1)
+            elif self.kind == "choice" and value not in [c[0] for c in self.choices]:
+                raise ValueError(f"choose one of {', '.join(str(c[0]) for c in self.choices)}")
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"{self.label}: {exc}") from None
+        if self.min is not None and value is not None and value < self.min:
+            raise ValidationError(f"{self.label}: at least {self.min}")
+        if self.max is not None and value is not None and value > self.max:
+            raise ValidationError(f"{self.label}: at most {self.max}")
+        return value
+
+
+@dataclass(frozen=True)
+class Trigger:
+    kind: str                # stable code stored on the flow, e.g. "abandoned_basket"
+    label: str               # "Abandoned basket"
+    description: str         # one sentence for the marketer
+    params: tuple[Param, ...]
+    find: Callable[[dict, datetime], Iterable[Due]]
+    topic: str = "offers"    # the default consent topic of flows started by it
+    transactional: bool = False
+
+    def settings_clean(self, values: dict | None) -> dict:
+        """The settings with defaults filled in and types checked; ValidationError names the field."""
+        values = values or {}
+        unknown = set(values) - {p.name for p in self.params}
+        if unknown:
+            raise ValidationError(f"unknown setting(s) for {self.label}: {', '.join(sorted(unknown))}")
+        return {p.name: p.clean(values.get(p.name)) for p in self.params}
+
+    def due(self, values: dict | None, now: datetime) -> Iterable[Due]:
+        return self.find(self.settings_clean(values), now)
+
+
+_REGISTRY: dict[str, Trigger] = {}
+
+
+def register(trigger: Trigger) -> Trigger:
+    if trigger.kind in _REGISTRY and _REGISTRY[trigger.kind] is not trigger:
+        raise ValueError(f"trigger kind {trigger.kind!r} registered twice")
+    _REGISTRY[trigger.kind] = trigger
+    return trigger
+
+
+def trigger_modules_load() -> None:
+    """Import every module of CAMPAIGNS_TRIGGER_MODULES (each registers its triggers)."""
+    import importlib
+
+    from campaigns.defaults import setting
+    for path in setting("CAMPAIGNS_TRIGGER_MODULES"):
+        importlib.import_module(path)
+
+
+def trigger_get(kind: str) -> Trigger:
+    trigger_modules_load()
+    try:
+        return _REGISTRY[kind]
+    except KeyError:
+        raise LookupError(f"no trigger kind {kind!r}") from None
+
+
+def triggers_all() -> list[Trigger]:
+    trigger_modules_load()
+    return sorted(_REGISTRY.values(), key=lambda t: t.label)
