@@ -10,6 +10,24 @@ one enrolment through the unique (flow, person_key, window).
 ``window`` is what makes two firings the same or different: the basket id for an abandoned
 basket (a new basket is a new firing), the year for a birthday, the order number for a
 post-purchase message, ``segment-id:joined-at`` for a segment entry.
+
+``Due.context`` carries ids only (JSON): the flow engine stores it on the enrolment and
+passes it to every message of the flow, whose rendering turns the well-known ids into
+objects for the templates: ``basket_id`` -> ``basket``, ``order_id`` -> ``order``,
+``product_ids`` -> ``products`` (in that order), ``category_id`` -> ``category``,
+``segment_id`` -> ``segment``, ``occasion_id`` -> ``occasion``; every marketing message also
+gets ``customer`` (the ecrm Profile), ``recommendations`` (the recommender's e-mail block for
+the person, seeded with ``products``) and, after a voucher step, ``voucher``.
+
+``flow_template`` is the ready flow a marketer starts from: a list of steps, each a dict
+``{"wait_hours": float, "action": ..., ...}`` where the wait counts from the previous step
+(from ``Due.at``, else the enrolment, for the first) and ``action`` is one of
+``"email"`` (``template``: an Oscar communication event type code, or ``design:<slug>``),
+``"sms"`` (``text``: a Django template string), ``"voucher"`` (``percent`` or ``amount``,
+``valid_days``), ``"tag"`` (``add`` or ``remove``: a tag name), ``"webhook"`` (``url``).
+``exits`` names the conditions that take a customer out of the flow at once
+(``"order_placed"``, ``"unsubscribed"``, ``"left_segment"``, ``"basket_emptied"``,
+``"product_added"``).
 """
 
 from __future__ import annotations
@@ -71,6 +89,8 @@ class Trigger:
     find: Callable[[dict, datetime], Iterable[Due]]
     topic: str = "offers"    # the default consent topic of flows started by it
     transactional: bool = False
+    flow_template: tuple[dict, ...] = ()
+    exits: tuple[str, ...] = ("order_placed", "unsubscribed")
 
     def settings_clean(self, values: dict | None) -> dict:
         """The settings with defaults filled in and types checked; ValidationError names the field."""
