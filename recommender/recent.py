@@ -120,11 +120,12 @@ class Recent:
     weights: dict[str, float]  # product -> summed event weight (purchases included)
     purchased: set[str]
     latest: float             # unix time of the newest entry (0: none)
+    viewed: tuple[str, ...] = ()  # distinct products whose page the person opened, most recent first
 
     @classmethod
     def parse(cls, raw: list[str], event_weights: dict[str, float]) -> "Recent":
         weights: dict[str, float] = defaultdict(float)
-        order, purchased, latest = {}, set(), 0.0  # order: a dict keeps first (newest) sight
+        order, viewed, purchased, latest = {}, {}, set(), 0.0  # dicts keep the first (newest) sight
         for entry in raw:  # newest first
             product, _, rest = entry.partition("|")
             kind, _, when = rest.partition("|")
@@ -133,9 +134,11 @@ class Recent:
             weights[product] += float(event_weights.get(kind, 0.0))
             if kind == "purchase":
                 purchased.add(product)
+            elif kind == "view":
+                viewed.setdefault(product, None)
             order.setdefault(product, None)
             latest = max(latest, float(when or 0))
-        return cls([p for p in order if weights[p] > 0], dict(weights), purchased, latest)
+        return cls([p for p in order if weights[p] > 0], dict(weights), purchased, latest, tuple(viewed))
 
 
 EMPTY = Recent([], {}, set(), 0.0)

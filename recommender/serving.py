@@ -17,6 +17,11 @@ Chains (first list that knows the person or product comes first; later lists fil
   above it within ``RECOMMENDER_UPSELL_PRICE_RATIO`` first
 * ``complete_order`` (with the basket): Oscar's recommended products of the basket's lines →
   what is bought with them, merged → the person's session → popular
+* ``post_purchase`` (with ``products``, what an order just bought): as ``complete_order``,
+  about those products (the thank-you page's suggestion)
+* ``recently_viewed``: the products whose pages the person opened, newest first (their
+  recent activity, ``recommender.recent``); no fallback: someone who viewed nothing has
+  nothing to be reminded of
 * ``trending``: trending; with a category (or a product, meaning its category), "trending in"
   it: trending in the category → popular in it → trending → popular
 
@@ -59,11 +64,14 @@ CHAINS = {
     "similar": ["manual", "similar", "content", "session", "category", "popular"],
     "upsell": ["manual", "similar", "content", "session", "category", "popular"],
     "complete_order": ["manual", "basket_together", "session", "popular"],
+    "post_purchase": ["manual", "basket_together", "session", "popular"],
+    "recently_viewed": ["recent"],
     "trending": ["category_trending", "category", "trending", "popular"],
 }
 assert set(CHAINS) == set(SLOTS), "every slot needs a chain"
 PERSONAL = {"for_you", "discover"}  # published, or recalculated on the fly (recommender.foldin)
 ABOUT_THE_PRODUCT = {"manual", "similar", "content", "category"}  # what up-sell prefers when the price fits
+ABOUT_PRODUCTS = {"complete_order", "post_purchase"}  # about several products: the basket's, or an order's
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,9 @@ def _candidates(slot: str, *, person: str, product, version: int, about: dict[st
     r = client()
     found: list[tuple[str, str, str]] = []
     for source in CHAINS[slot]:
+        if source == "recent":
+            found += [(item, source, "") for item in recent.viewed if item.isdigit()]
+            continue
         if source in PERSONAL or source == "session":
             if enough is not None and len({item for item, _, _ in found}) >= enough:
                 continue
@@ -169,15 +180,18 @@ def _preference(slot: str, product_entry: Entry, paths: tuple[str, ...]):
                 and low < entry.price <= high), cap
     if slot == "trending" and paths:
         return (lambda entry, source: any(path.startswith(paths[0]) for path in entry.category_paths)), None
+    if slot == "recently_viewed":
+        return None, None  # what the person looked at, as they looked at it
     return None, cap
 
 
 def recommendations_for(*, slot: str = "for_you", person: str = "", product=None, basket=None,
-                        category=None, k: int = 8) -> list[Recommendation]:
+                        products=(), category=None, k: int = 8) -> list[Recommendation]:
     """Up to ``k`` products for a person (their person key: user id, or ``email:…``, or
-    ``anon:<anonymous id>``), a product (its page), a basket and, for ``trending``, a
-    category (an Oscar category); [] only when nothing is published or the catalogue has
-    nothing to offer. Redis being down gives [] too: a page must not fail.
+    ``anon:<anonymous id>``), a product (its page), a basket, ``products`` (ids: what an
+    order just bought, for ``post_purchase``) and, for ``trending``, a category (an Oscar
+    category); [] only when nothing is published or the catalogue has nothing to offer.
+    Redis being down gives [] too: a page must not fail.
     An unknown slot is a ValueError that names the slots."""
     check_slot(slot)
     page = [str(product.pk)] if product is not None else []
@@ -194,8 +208,8 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
         state = state_of(version)
         recent = Recent.parse(raw_recent[0], state.event_weights if state else DEFAULT_EVENT_WEIGHTS) \
             if raw_recent and raw_recent[0] else EMPTY
-        in_basket = _basket_ids(basket)
-        about = catalogue.details(in_basket if slot == "complete_order" else page)
+        in_basket = list(dict.fromkeys(_basket_ids(basket) + [str(pk) for pk in products]))
+        about = catalogue.details(in_basket if slot in ABOUT_PRODUCTS else page)
         name, paths = _category_of(product, category, about)
         candidates, bought = _candidates(slot, person=person, product=product, version=version, about=about,
                                          category=name, recent=recent, enough=k * 4 + len(in_basket) + len(page))

@@ -17,10 +17,14 @@ SLOTS = {
     "similar": _("Similar items"),
     "upsell": _("You may also like"),
     "complete_order": _("Complete your order"),
+    "post_purchase": _("Goes well with your order"),
     "trending": _("Trending now"),
+    "recently_viewed": _("Recently viewed"),
 }
 # Slots about one product: they need ``product=`` and merge in Oscar's manual recommendations.
 PRODUCT_SLOTS = ("bought_together", "similar", "upsell")
+# Slots about what was just bought: they need ``products=`` (the order's), so a page cannot show them.
+ORDER_SLOTS = ("post_purchase",)
 
 
 def check_slot(slot: str) -> None:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from wagtail import blocks
 
-from recommender.slots import PRODUCT_SLOTS, SLOTS  # PRODUCT_SLOTS need a product: a content page has none
+from recommender.slots import ORDER_SLOTS, PRODUCT_SLOTS, SLOTS  # a content page has no product, no order
 
 
 def page_slot_choices() -> list[tuple[str, str]]:
     """The slots a page without a product can show (read when the form is built, so slots
     added to serving later appear without a migration)."""
-    return [(slot, slot.replace("_", " ").capitalize()) for slot in SLOTS if slot not in PRODUCT_SLOTS]
+    return [(slot, slot.replace("_", " ").capitalize()) for slot in SLOTS
+            if slot not in PRODUCT_SLOTS + ORDER_SLOTS]
 
 
 class RecommendationsBlock(blocks.StructBlock):
