@@ -15,6 +15,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from recommender.api.views import RecommendationsView
+from shop.reorder import OrderReorderView
 
 
 def _oscar_patterns_without_home():
@@ -36,6 +37,7 @@ urlpatterns = [
     path("api/ecrm/", include("ecrm.api.urls")),
     path("api/recommendations/", RecommendationsView.as_view(), name="api-recommendations"),
     path("accounts/", include("ecrm.urls")),
+    path("accounts/orders/<str:order_number>/reorder/", OrderReorderView.as_view(), name="order-reorder"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("", wagtail_views.serve, {"path": ""}, name="home"),
     path("", include(_oscar_patterns_without_home())),

@@ -13,6 +13,12 @@ def order_history(order):
             "notices": Message.objects.filter(source_kind=SOURCE, source_id=order.number).order_by("created_at")}
 
 
+@register.inclusion_tag("campaigns/partials/status_steps.html")
+def order_status_steps(order):
+    """The order's status timeline in one line (the customer's order history, one per order)."""
+    return {"order": order, "history": status_history(order)}
+
+
 @register.inclusion_tag("campaigns/partials/frequency_form.html", takes_context=True)
 def marketing_frequency_form(context):
     """The preference centre's "how often" and "pause" form for the signed-in customer."""

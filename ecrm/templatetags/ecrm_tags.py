@@ -42,3 +42,16 @@ def duration(value) -> str:
     if minutes:
         return f"{minutes} min {seconds:02d} s"
     return f"{seconds} s"
+
+
+@register.simple_tag
+def first_name_of(user) -> str:
+    """What to call a signed-in customer: their account's first name, else the one their
+    profile learnt (an identify call's traits); "" for a visitor, or someone with neither.
+    Only ever asked about signed-in users, so anonymous pages stay the same for everyone."""
+    if user is None or not user.is_authenticated:
+        return ""
+    if user.first_name:
+        return user.first_name
+    profile = Profile.objects.filter(user=user).only("first_name").first()
+    return profile.first_name if profile else ""
