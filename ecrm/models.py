@@ -200,6 +200,25 @@ class SegmentMembership(models.Model):
         indexes = [models.Index(fields=["segment", "left_at"])]
 
 
+class SegmentOffer(models.Model):
+    """An Oscar offer limited to a segment: a "User offer" (Oscar's offer type for offers that
+    code decides who gets) applies to the segment's current members only. The store's offer
+    ``Applicator.get_user_offers`` asks ``ecrm.selectors.segment_offers_of`` (see shop/offer);
+    a User offer with no segment applies to nobody."""
+
+    offer = models.OneToOneField("offer.ConditionalOffer", on_delete=models.CASCADE, related_name="ecrm_segment")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="offers")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["offer__name"]
+
+    def __str__(self) -> str:
+        return f"{self.offer} → {self.segment}"
+
+
 class ProfileMerge(models.Model):
     """Two profiles that staff found to be one person: the removed one's identities now
     point at the kept one (an alias in the identity graph), its records moved over."""

@@ -106,3 +106,18 @@ def customer_sessions(profile: Profile, *, limit: int = 100):
                    .values_list("identifier", flat=True))
     return Session.objects.filter(Q(user_id=profile.person_key) | Q(visitor__in=visitors)).order_by(
         "-started_at")[:limit]
+
+
+def segment_offers_of(user):
+    """The active Oscar "User" offers limited to a segment this signed-in customer is in now
+    (``SegmentOffer``): what the store's offer ``Applicator.get_user_offers`` returns. One
+    query; none at all for an anonymous visitor. Membership is read as it is, so a customer
+    who joins a segment gets its offers on their next page, and loses them on leaving."""
+    ConditionalOffer = get_model("offer", "ConditionalOffer")
+    if user is None or not user.is_authenticated:
+        return ConditionalOffer.objects.none()
+    return ConditionalOffer.active.filter(
+        offer_type=ConditionalOffer.USER,
+        ecrm_segment__segment__memberships__left_at=None,
+        ecrm_segment__segment__memberships__profile__person_key=str(user.pk),
+    ).select_related("condition", "benefit").distinct()

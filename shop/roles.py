@@ -36,7 +36,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
                  "view_segment", "add_segment", "change_segment", "delete_segment", "export_segment",
                  "view_segmentmembership", "view_customer_reports",
                  "view_savedfunnel", "add_savedfunnel", "change_savedfunnel", "delete_savedfunnel",
-                 "view_campaigncost", "add_campaigncost", "change_campaigncost", "delete_campaigncost"],
+                 "view_campaigncost", "add_campaigncost", "change_campaigncost", "delete_campaigncost",
+                 "view_segmentoffer", "add_segmentoffer", "change_segmentoffer", "delete_segmentoffer"],
         "recommender": ["view_modelversion", "add_modelversion", "change_modelversion",
                         "view_experiment", "add_experiment", "change_experiment"] + [
             f"{action}_{model}" for model in ("merchandisingrule", "repurchasepolicy")

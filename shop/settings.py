@@ -36,6 +36,8 @@ SITE_ID = 1
 ROOT_URLCONF = "shop.urls"
 WSGI_APPLICATION = "shop.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+# The forked offer app (shop/offer) keeps Oscar's models, so it keeps Oscar's migrations too.
+MIGRATION_MODULES = {"offer": "oscar.apps.offer.migrations"}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,7 +61,7 @@ INSTALLED_APPS = [
     "oscar.apps.partner.apps.PartnerConfig",
     "oscar.apps.basket.apps.BasketConfig",
     "oscar.apps.payment.apps.PaymentConfig",
-    "oscar.apps.offer.apps.OfferConfig",
+    "shop.offer.apps.OfferConfig",  # forked: segment-targeted user offers (shop/offer)
     "oscar.apps.order.apps.OrderConfig",
     "oscar.apps.customer.apps.CustomerConfig",
     "oscar.apps.search.apps.SearchConfig",
@@ -344,6 +346,8 @@ OSCAR_ORDER_STATUS_PIPELINE = {
     "Cancelled": (),
 }
 OSCAR_LINE_STATUS_PIPELINE = OSCAR_ORDER_STATUS_PIPELINE
+# "User" offers are the segment-targeted ones (shop/offer, dashboard → Offers → Segment offers).
+OSCAR_OFFERS_IMPLEMENTED_TYPES = ["SITE", "VOUCHER", "USER"]
 OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PIPELINE}
 
 
@@ -353,7 +357,20 @@ def _staff_with(permission: str):
     return lambda user, *args: user.is_staff and user.has_perm(permission)
 
 
-OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
+def _with_segment_offers(navigation: list) -> list:
+    """Oscar's menu with "Segment offers" under Offers, where marketers look for offers."""
+    menu = []
+    for section in navigation:
+        children = section.get("children", [])
+        if any(child.get("url_name") == "dashboard:offer-list" for child in children):
+            section = {**section, "children": [*children, {
+                "label": _("Segment offers"), "url_name": "ecrm-dashboard:segment-offers",
+                "access_fn": _staff_with("ecrm.view_segmentoffer")}]}
+        menu.append(section)
+    return menu
+
+
+OSCAR_DASHBOARD_NAVIGATION = _with_segment_offers(OSCAR_DASHBOARD_NAVIGATION) + [
     {
         "label": _("Customer care"),
         "icon": "fas fa-headset",

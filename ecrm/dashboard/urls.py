@@ -46,3 +46,10 @@ urlpatterns += [
     path("reports/traffic/costs/<int:pk>/delete/", traffic_views.CampaignCostDeleteView.as_view(),
          name="campaign-cost-delete"),
 ]
+
+from ecrm.dashboard import offer_views  # noqa: E402
+
+urlpatterns += [
+    path("segment-offers/", offer_views.SegmentOfferListView.as_view(), name="segment-offers"),
+    path("segment-offers/<int:pk>/", offer_views.SegmentOfferEditView.as_view(), name="segment-offer"),
+]
