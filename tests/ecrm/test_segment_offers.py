@@ -90,6 +90,8 @@ def test_a_marketer_chooses_the_segment_of_a_user_offer(make_staff):
     response = marketer.post(url, {"segment": segment.pk})
     assert response.status_code == 302 and SegmentOffer.objects.get(offer=offer).segment == segment
     assert "Lapsed" in marketer.get("/dashboard/customers/support-desk/segment-offers/").content.decode()
+    detail = marketer.get(f"/dashboard/offers/{offer.pk}/").content.decode()  # Oscar's offer page says so too
+    assert 'id="offer-segment"' in detail and "“Lapsed”" in detail
     bad = marketer.post(url, {"segment": "999999"})
     assert bad.status_code == 200 and "Select a valid choice" in bad.content.decode()
     assert marketer.get(f"/dashboard/customers/support-desk/segment-offers/{site.pk}/").status_code == 404
