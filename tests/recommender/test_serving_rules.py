@@ -270,7 +270,8 @@ def test_serving_every_slot_makes_no_query_once_warm(store, django_assert_num_qu
 
 def test_an_unknown_slot_is_an_error_that_names_the_slots():
     with pytest.raises(ValueError, match="unknown slot 'everything'; slots: for_you, discover, buy_again, "
-                                         "bought_together, similar, upsell, complete_order, trending"):
+                                         "bought_together, similar, upsell, complete_order, post_purchase, "
+                                         "trending, recently_viewed"):
         recommendations_for(slot="everything")
 
 
