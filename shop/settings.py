@@ -215,7 +215,8 @@ CELERY_BEAT_SCHEDULE = {
 # The store's public address: links in customer e-mails, the KPI digest and Wagtail's admin e-mails.
 SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
 # Tabs that other apps add to ecrm's customer card (ecrm itself does not depend on them).
-ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab"]
+ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab",
+                  "campaigns.flows.card.flows_tab"]
 # Where the KPI digest's links point.
 ECRM_SITE_URL = SITE_URL
 # Campaigns' messages and preferences, and the recommender's recent activity in Redis, are part
@@ -390,6 +391,8 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("campaigns.view_message")},
             {"label": _("Suppressed addresses"), "url_name": "campaigns-dashboard:suppressions",
              "access_fn": _staff_with("campaigns.view_suppression")},
+            {"label": _("Flows"), "url_name": "campaigns-dashboard:flows",
+             "access_fn": _staff_with("campaigns.view_flow")},
         ],
     },
     {

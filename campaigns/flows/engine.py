@@ -1,0 +1,249 @@
+"""``flows_run(now)``: what ``campaigns_tick`` and beat run for flows, as of a moment.
+
+1. **Enrol.** Each active flow whose trigger was last asked more than
+   CAMPAIGNS_FLOW_TRIGGER_SECONDS ago (claimed with one conditional UPDATE, so two ticks
+   never ask twice) gets who is due; new (flow, person, window) enrolments are inserted with
+   ``ON CONFLICT DO NOTHING`` under their unique constraint, after the flow's re-entry rule.
+   The holdout is chosen there (``campaigns.holdout``): held-out customers go through the
+   flow's waits and conditions but are sent nothing, so their orders can be compared.
+2. **Advance.** Every active enrolment whose ``next_run_at`` has come: exits first (for the
+   whole batch at once, ``exits``), then its step, then the next step is scheduled. Each
+   enrolment moves in its own short transaction holding its row (``SELECT … FOR UPDATE SKIP
+   LOCKED``) and re-checks that it is still at that step and due: a doubled tick or a second
+   worker skips it or finds it moved, so no step runs twice. What a step sends is an outbox
+   row under a unique key (``flow-step:<step>:<person>:<window>``), committed with the move.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from campaigns.defaults import setting
+from campaigns.flow_models import Flow, FlowEnrolment, FlowStep
+from campaigns.flows import actions, graph
+from campaigns.flows.exits import exit_reasons
+from campaigns.holdout import holdout_apply, in_holdout
+from campaigns.policy import retry_delay
+from campaigns.triggers.base import trigger_get
+
+logger = logging.getLogger(__name__)
+BATCH = 200
+CHUNK = 2000
+
+
+def flows_run(*, now: datetime | None = None) -> dict:
+    """Enrol who is due in every active flow, then advance every due enrolment."""
+    now = now or timezone.now()
+    enrolled = 0
+    for flow in Flow.objects.filter(status=Flow.ACTIVE):
+        if _trigger_claim(flow, now):
+            enrolled += flow_enrol(flow, now=now)
+    return {"enrolled": enrolled, "steps": enrolments_advance(now=now)}
+
+
+def _trigger_claim(flow: Flow, now: datetime) -> bool:
+    """True for the one tick that may ask this flow's trigger now."""
+    every = timedelta(seconds=setting("CAMPAIGNS_FLOW_TRIGGER_SECONDS"))
+    # (A moment before the last one: an operator catching up after moving time back.)
+    due = Q(triggered_at=None) | Q(triggered_at__lte=now - every) | Q(triggered_at__gt=now)
+    return bool(Flow.objects.filter(due, pk=flow.pk, status=Flow.ACTIVE).update(triggered_at=now))
+
+
+def flow_enrol(flow: Flow, *, now: datetime) -> int:
+    """Enrol the customers the flow's trigger finds due; returns how many were new."""
+    steps = flow.steps_in_order()
+    if not steps:
+        return 0
+    try:
+        trigger = trigger_get(flow.trigger_kind)
+        dues = {}
+        for due in trigger.due(flow.trigger_settings, now):
+            dues.setdefault((due.person_key, due.window[:120]), due)
+    except Exception as exc:  # noqa: BLE001 - one broken trigger must not stop the other flows
+        logger.exception("flow %s: its trigger %s failed", flow.pk, flow.trigger_kind)
+        Flow.objects.filter(pk=flow.pk).update(last_error=f"{now:%Y-%m-%d %H:%M} the trigger failed: "
+                                                          f"{type(exc).__name__}: {exc}"[:2000])
+        return 0
+    if flow.last_error:
+        Flow.objects.filter(pk=flow.pk).update(last_error="")
+    first, created = steps[0], 0
+    items = list(dues.items())
+    for start in range(0, len(items), CHUNK):
+        created += _enrol_chunk(flow, first, dict(items[start:start + CHUNK]), now)
+    return created
+
+
+def _enrol_chunk(flow: Flow, first: FlowStep, dues: dict, now: datetime) -> int:
+    persons = {person for person, _window in dues}
+    taken = set(FlowEnrolment.objects.filter(flow=flow, person_key__in=persons).values_list("person_key", "window"))
+    blocked = set()
+    if flow.reentry == Flow.ONCE:
+        blocked = {person for person, _window in taken}
+    elif flow.reentry == Flow.WHEN_DONE:
+        blocked = set(FlowEnrolment.objects.filter(flow=flow, person_key__in=persons, status=FlowEnrolment.ACTIVE)
+                      .values_list("person_key", flat=True))
+    if flow.reentry_days:
+        recent = now - timedelta(days=flow.reentry_days)
+        blocked |= {person for person, last in FlowEnrolment.objects.filter(flow=flow, person_key__in=persons)
+                    .values("person_key").annotate(last=Max("enrolled_at")).values_list("person_key", "last")
+                    if last > recent}
+    rows, seen = [], set()
+    for (person, window), due in dues.items():
+        if (person, window) in taken or person in blocked or person in seen:
+            continue
+        seen.add(person)  # one new enrolment per person per run, whatever the trigger returned
+        started = min(due.at or now, now)
+        rows.append(FlowEnrolment(flow=flow, person_key=person, window=window, context=dict(due.context),
+                                  started_at=started, enrolled_at=now, step=first,
+                                  next_run_at=started + timedelta(hours=first.wait_hours),
+                                  held_out=in_holdout(flow.campaign, person, flow.holdout_share)))
+    if not rows:
+        return 0
+    with transaction.atomic():
+        FlowEnrolment.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+        for row in rows:
+            if row.held_out:
+                holdout_apply(flow.campaign, row.person_key, flow.holdout_share, window=row.window, at=now)
+    return len(rows)
+
+
+def enrolments_advance(*, now: datetime, limit: int = 100_000) -> int:
+    """Run every due step of every active flow (several in a row for an enrolment whose next
+    step has no wait); returns how many steps ran. Rows another worker holds are left to it."""
+    done, passed = 0, set()
+    while done < limit:
+        ids = list(FlowEnrolment.objects.filter(status=FlowEnrolment.ACTIVE, flow__status=Flow.ACTIVE,
+                                                next_run_at__lte=now).exclude(pk__in=passed)
+                   .order_by("next_run_at", "pk").values_list("pk", flat=True)[:BATCH])
+        if not ids:
+            break
+        batch = list(FlowEnrolment.objects.filter(pk__in=ids).select_related("flow", "step"))
+        transactional = {}
+        for enrolment in batch:
+            if enrolment.flow_id not in transactional:
+                transactional[enrolment.flow_id] = _is_transactional(enrolment.flow)
+        reasons = exit_reasons(batch, transactional=transactional)
+        moved = 0
+        for enrolment in batch:
+            outcome = enrolment_step(enrolment.pk, enrolment.step_id, now=now, exit_reason=reasons.get(enrolment.pk),
+                                     transactional=transactional[enrolment.flow_id])
+            if outcome is None or outcome == "retry":
+                passed.add(enrolment.pk)  # locked by another worker, moved already, or waiting to retry
+            else:
+                moved += 1
+        done += moved
+        if not moved and len(ids) < BATCH:
+            break
+    return done
+
+
+def _is_transactional(flow: Flow) -> bool:
+    try:
+        return trigger_get(flow.trigger_kind).transactional
+    except LookupError:
+        return False
+
+
+def _note(enrolment: FlowEnrolment, step: FlowStep | None, now: datetime, outcome: str) -> None:
+    enrolment.history = [*enrolment.history, {
+        "step": step.pk if step else None, "kind": step.kind if step else "", "at": now.isoformat(),
+        "outcome": outcome[:300]}]
+
+
+def enrolment_step(pk: int, step_id: int | None, *, now: datetime, exit_reason: str | None = None,
+                   transactional: bool = False) -> str | None:
+    """Run the enrolment's due step (or take it out), and schedule the next; what happened,
+    or None when it was not this worker's to do (locked, already moved, not due)."""
+    with transaction.atomic():
+        enrolment = (FlowEnrolment.objects.select_for_update(skip_locked=True, of=("self",))
+                     .select_related("flow", "step")
+                     .filter(pk=pk, status=FlowEnrolment.ACTIVE, next_run_at__lte=now, step_id=step_id).first())
+        if enrolment is None or enrolment.flow.status != Flow.ACTIVE:
+            return None
+        step = enrolment.step
+        if exit_reason:
+            return _finish(enrolment, now, status=FlowEnrolment.EXITED, because=exit_reason)
+        if step is None:
+            return _finish(enrolment, now, status=FlowEnrolment.EXITED, because="its step was removed from the flow")
+        try:
+            outcome, branch = _run(enrolment, step, now, transactional)
+        except actions.StepFailed as exc:
+            return _failed(enrolment, step, now, str(exc))
+        _note(enrolment, step, now, outcome)
+        following = _following(enrolment.flow, step, branch)
+        if following is None:
+            return _finish(enrolment, now, status=FlowEnrolment.COMPLETED, because="")
+        enrolment.step, enrolment.next_run_at = following, now + timedelta(hours=following.wait_hours)
+        enrolment.attempts, enrolment.last_error = 0, ""
+        enrolment.save(update_fields=["step", "next_run_at", "attempts", "last_error", "history", "context"])
+        return outcome
+
+
+def _run(enrolment: FlowEnrolment, step: FlowStep, now: datetime, transactional: bool) -> tuple[str, bool]:
+    if step.kind == FlowStep.WAIT:
+        return "waited", True
+    if step.kind == FlowStep.CONDITION:
+        return actions.condition(enrolment, step, now)
+    if enrolment.held_out:
+        return f"held out: no {step.get_kind_display().lower()}", True
+    if step.kind == FlowStep.EMAIL:
+        return actions.email(enrolment, step, now, transactional=transactional)
+    if step.kind == FlowStep.SMS:
+        return actions.sms(enrolment, step, now, transactional=transactional)
+    if step.kind == FlowStep.VOUCHER:
+        return actions.voucher(enrolment, step, now)
+    if step.kind == FlowStep.TAG:
+        return actions.tag(enrolment, step, now)
+    if step.kind == FlowStep.WEBHOOK:
+        return actions.webhook(enrolment, step, now)
+    raise actions.StepFailed(f"unknown kind of step {step.kind!r}")
+
+
+def _following(flow: Flow, step: FlowStep, branch: bool) -> FlowStep | None:
+    """The step after ``step`` on this branch, or None at the end of the flow."""
+    steps = flow.steps_in_order()
+    shape = [{"id": s.pk, "kind": s.kind, "next": s.next_target, "else": s.else_target} for s in steps]
+    try:
+        target = graph.target_of(shape, step.pk, branch)
+    except LookupError:
+        return None
+    return next((s for s in steps if str(s.pk) == target), None)
+
+
+def _failed(enrolment: FlowEnrolment, step: FlowStep, now: datetime, error: str) -> str:
+    """Retry the step later with the outbox's backoff; after the last attempt, go on without it."""
+    enrolment.attempts += 1
+    enrolment.last_error = f"{now:%Y-%m-%d %H:%M} {step.get_kind_display()}: {error}"[:2000]
+    if enrolment.attempts < setting("CAMPAIGNS_MAX_ATTEMPTS"):
+        delay = retry_delay(enrolment.attempts, base=setting("CAMPAIGNS_RETRY_BASE_SECONDS"),
+                            maximum=setting("CAMPAIGNS_RETRY_MAX_SECONDS"))
+        enrolment.next_run_at = now + delay
+        _note(enrolment, step, now, f"failed (attempt {enrolment.attempts}), retry at "
+                                    f"{enrolment.next_run_at:%Y-%m-%d %H:%M:%S}: {error}")
+        enrolment.save(update_fields=["attempts", "last_error", "next_run_at", "history"])
+        return "retry"
+    _note(enrolment, step, now, f"gave up after {enrolment.attempts} attempts: {error}")
+    following = _following(enrolment.flow, step, True)
+    if following is None:
+        return _finish(enrolment, now, status=FlowEnrolment.COMPLETED, because="", keep_error=True)
+    enrolment.step, enrolment.next_run_at, enrolment.attempts = following, now + timedelta(hours=following.wait_hours), 0
+    enrolment.save(update_fields=["step", "next_run_at", "attempts", "last_error", "history"])
+    return "gave up"
+
+
+def _finish(enrolment: FlowEnrolment, now: datetime, *, status: str, because: str, keep_error: bool = False) -> str:
+    enrolment.status, enrolment.exited_because, enrolment.finished_at = status, because[:255], now
+    enrolment.step, enrolment.next_run_at = None, None
+    if because:
+        _note(enrolment, None, now, f"exited: {because}")
+    fields = ["status", "exited_because", "finished_at", "step", "next_run_at", "history", "context"]
+    if not keep_error:
+        enrolment.attempts = 0
+        fields += ["attempts"]
+    enrolment.save(update_fields=fields + ["last_error"])
+    return f"exited: {because}" if because else "completed"
