@@ -175,7 +175,7 @@ def enrolment_step(pk: int, step_id: int | None, *, now: datetime, exit_reason: 
         except actions.StepFailed as exc:
             return _failed(enrolment, step, now, str(exc))
         _note(enrolment, step, now, outcome)
-        following = _following(enrolment.flow, step, branch)
+        following = following_step(enrolment.flow, step, branch)
         if following is None:
             return _finish(enrolment, now, status=FlowEnrolment.COMPLETED, because="")
         enrolment.step, enrolment.next_run_at = following, now + timedelta(hours=following.wait_hours)
@@ -204,7 +204,7 @@ def _run(enrolment: FlowEnrolment, step: FlowStep, now: datetime, transactional:
     raise actions.StepFailed(f"unknown kind of step {step.kind!r}")
 
 
-def _following(flow: Flow, step: FlowStep, branch: bool) -> FlowStep | None:
+def following_step(flow: Flow, step: FlowStep, branch: bool) -> FlowStep | None:
     """The step after ``step`` on this branch, or None at the end of the flow."""
     steps = flow.steps_in_order()
     shape = [{"id": s.pk, "kind": s.kind, "next": s.next_target, "else": s.else_target} for s in steps]
@@ -228,7 +228,7 @@ def _failed(enrolment: FlowEnrolment, step: FlowStep, now: datetime, error: str)
         enrolment.save(update_fields=["attempts", "last_error", "next_run_at", "history"])
         return "retry"
     _note(enrolment, step, now, f"gave up after {enrolment.attempts} attempts: {error}")
-    following = _following(enrolment.flow, step, True)
+    following = following_step(enrolment.flow, step, True)
     if following is None:
         return _finish(enrolment, now, status=FlowEnrolment.COMPLETED, because="", keep_error=True)
     enrolment.step, enrolment.next_run_at, enrolment.attempts = following, now + timedelta(hours=following.wait_hours), 0

@@ -65,8 +65,18 @@ def step_save(*, flow: Flow, step: FlowStep | None, kind: str, wait_hours: float
 
 @transaction.atomic
 def step_delete(*, flow: Flow, step: FlowStep) -> None:
-    """Remove a step; branches that went to it go to the following step instead."""
+    """Remove a step; branches that went to it go to the following step instead, and so do
+    customers waiting at it (or they complete the flow, if it was the last)."""
+    from campaigns.flow_models import FlowEnrolment
+    from campaigns.flows.engine import following_step
+
     _editable(flow)
+    following = following_step(flow, step, True)
+    waiting = FlowEnrolment.objects.filter(step=step, status=FlowEnrolment.ACTIVE)
+    if following is not None:
+        waiting.update(step=following)
+    else:
+        waiting.update(step=None, status=FlowEnrolment.COMPLETED, finished_at=timezone.now(), next_run_at=None)
     target = str(step.pk)
     flow.steps.filter(next_target=target).update(next_target=FlowStep.NEXT)
     flow.steps.filter(else_target=target).update(else_target=FlowStep.NEXT)

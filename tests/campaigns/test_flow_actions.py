@@ -20,7 +20,7 @@ from campaigns.flow_models import FlowEnrolment, PersonalVoucher
 from campaigns.models import Message
 from campaigns.outbox import message_deliver
 from campaigns.rendering import render
-from tests.campaigns.flow_helpers import BASE, basket_of, flow_settings, flow_template, make_customer, make_flow, tick  # noqa: F401
+from tests.campaigns.flow_helpers import BASE, basket_of, make_customer, make_flow, tick
 from tests.helpers import place_order
 
 pytestmark = pytest.mark.django_db

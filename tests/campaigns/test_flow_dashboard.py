@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 
 from campaigns.flow_models import Flow, FlowEnrolment, FlowStep
-from tests.campaigns.flow_helpers import BASE, basket_of, flow_settings, flow_template, make_customer, make_flow, tick  # noqa: F401
+from tests.campaigns.flow_helpers import BASE, basket_of, make_customer, make_flow, tick
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +167,22 @@ def test_enrolments_are_in_the_export_and_go_with_the_erasure(flow_settings, flo
     erased = personal_data.erase(person)
     assert erased["campaigns.FlowEnrolment"] == 1 and erased["campaigns.PersonalVoucher"] == 1
     assert not FlowEnrolment.objects.exists()
+
+
+def test_deleting_a_step_of_a_paused_flow_moves_its_waiting_customers_on(flow_settings, flow_template, product,
+                                                                         marketer):
+    ada = make_customer("ada")
+    basket_of(ada, product)
+    flow = make_flow("test_basket", [{"kind": "wait", "wait_hours": 2},
+                                     {"kind": "email", "config": {"template": "FLOW_BASKET"}}])
+    tick(BASE + timedelta(hours=1))
+    wait, email = flow.steps_in_order()
+    url = f"/dashboard/campaigns/flows/{flow.pk}/"
+    _post(marketer, f"{url}pause/", page=url)
+    assert _post(marketer, f"{url}steps/{wait.pk}/delete/", page=url).status_code == 302
+    enrolment = FlowEnrolment.objects.get(flow=flow)
+    assert enrolment.step_id == email.pk and enrolment.status == FlowEnrolment.ACTIVE
+    _post(marketer, f"{url}activate/", page=url)
+    tick(BASE + timedelta(hours=3))
+    enrolment.refresh_from_db()
+    assert enrolment.status == FlowEnrolment.COMPLETED and enrolment.history[0]["outcome"].startswith("e-mail queued")

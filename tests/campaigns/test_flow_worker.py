@@ -23,7 +23,7 @@ def test_enrol_wait_and_one_email_despite_doubled_ticks(settings, marketing_temp
     settings.CAMPAIGNS_TRIGGER_MODULES = ["tests.campaigns.flow_triggers"]
     mail_workers("ok")
     mail_workers("ok")
-    ada = make_customer("ada", joined=BASE)
+    make_customer("ada", joined=BASE)
     flow = make_flow("test_signup", [{"kind": "email", "wait_hours": 24, "config": {"template": "WINTER_NEWS"}}],
                      topic="newsletter")
     tick(BASE + timedelta(hours=1))

@@ -13,7 +13,7 @@ from campaigns.flows.services import flow_activate
 from campaigns.holdout import in_holdout
 from campaigns.models import HoldoutMember, Message
 from campaigns.outbox import message_deliver
-from tests.campaigns.flow_helpers import BASE, basket_of, flow_settings, flow_template, make_customer, make_flow, tick  # noqa: F401
+from tests.campaigns.flow_helpers import BASE, basket_of, make_customer, make_flow, tick
 from tests.helpers import place_order
 
 pytestmark = pytest.mark.django_db
