@@ -16,6 +16,13 @@ from campaigns.triggers.base import Trigger
 TARGET_HELP = "where the customer goes after this step"
 
 
+def _styled(form: forms.Form) -> None:
+    """Bootstrap's look, as Oscar's own dashboard forms have."""
+    for field in form.fields.values():
+        if not isinstance(field.widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple)):
+            field.widget.attrs.setdefault("class", "form-control")
+
+
 def _param_field(param) -> forms.Field:
     common = {"label": param.label, "help_text": param.help, "required": False, "initial": param.default}
     if param.kind == "int":
@@ -60,6 +67,7 @@ class FlowSettingsForm(forms.ModelForm):
             field = _param_field(param)
             field.initial = (self.instance.trigger_settings or {}).get(param.name, param.default)
             self.fields[f"trigger_{param.name}"] = field
+        _styled(self)
 
     def trigger_fields(self):
         return [self[name] for name in self.fields if name.startswith("trigger_")]
@@ -126,6 +134,7 @@ class StepForm(forms.Form):
         self.fields["segment"].choices = [("", "—")] + [(s.pk, s.name) for s in Segment.objects.all()]
         CommunicationEventType = get_model("communication", "CommunicationEventType")
         self.template_codes = list(CommunicationEventType.objects.order_by("code").values_list("code", "name"))
+        _styled(self)
 
     def clean(self):
         data = super().clean()
