@@ -226,6 +226,10 @@ ECRM_PERSONAL_DATA = ["campaigns.privacy.personal_data", "recommender.privacy.pe
 # --- Campaigns: links in e-mails use the site's public address; the delivery-events webhook
 # (django-anymail's normalised shape) is enabled by a "user:password" secret.
 CAMPAIGNS_BASE_URL = SITE_URL
+# SMS: the store's provider backend in production; the demo writes each SMS to var/sent-sms/.
+CAMPAIGNS_SMS_BACKEND = config.env_str("CAMPAIGNS_SMS_BACKEND", "campaigns.sms.backends.filebased.SmsBackend")
+CAMPAIGNS_SMS_FILE_PATH = str(BASE_DIR / "var" / "sent-sms")
+CAMPAIGNS_SMS_FROM = config.env_str("CAMPAIGNS_SMS_FROM", "")
 CAMPAIGNS_WEBHOOK_SECRET = config.env_str("CAMPAIGNS_WEBHOOK_SECRET", "")
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or

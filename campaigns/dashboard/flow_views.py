@@ -12,8 +12,8 @@ from django.views.generic import ListView
 
 from campaigns.dashboard.flow_forms import EnrolmentFilter, FlowSettingsForm, StepForm
 from campaigns.flow_models import Flow, FlowEnrolment, FlowStep
-from campaigns.flows.services import (FlowError, flow_activate, flow_create_from_trigger, flow_pause, step_delete,
-                                      step_move, step_save)
+from campaigns.flows.services import (FlowError, flow_activate, flow_create_from_trigger, flow_delete, flow_pause,
+                                      step_delete, step_move, step_save)
 from campaigns.flows.validation import flow_problems, step_label
 from campaigns.models import Message
 from campaigns.triggers.base import trigger_get, triggers_all
@@ -192,6 +192,20 @@ class FlowStatusView(StaffPermission, View):
             flow_pause(flow=flow)
             messages.success(request, f"“{flow.name}” is paused: customers in it wait where they are.")
         return redirect("campaigns-dashboard:flow", pk=flow.pk)
+
+
+class FlowDeleteView(StaffPermission, View):
+    permission_required = "campaigns.delete_flow"
+
+    def post(self, request, pk):
+        flow = get_object_or_404(Flow, pk=pk)
+        try:
+            flow_delete(flow=flow)
+        except FlowError as exc:
+            messages.error(request, str(exc))
+            return redirect("campaigns-dashboard:flow", pk=flow.pk)
+        messages.success(request, f"Flow “{flow.name}” deleted.")
+        return redirect("campaigns-dashboard:flows")
 
 
 class EnrolmentListView(StaffPermission, ListView):

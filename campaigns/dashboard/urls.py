@@ -16,6 +16,7 @@ urlpatterns = [
     path("flows/<int:pk>/", flow_views.FlowDetailView.as_view(), name="flow"),
     path("flows/<int:pk>/activate/", flow_views.FlowStatusView.as_view(action="activate"), name="flow-activate"),
     path("flows/<int:pk>/pause/", flow_views.FlowStatusView.as_view(action="pause"), name="flow-pause"),
+    path("flows/<int:pk>/delete/", flow_views.FlowDeleteView.as_view(), name="flow-delete"),
     path("flows/<int:pk>/enrolments/", flow_views.EnrolmentListView.as_view(), name="flow-enrolments"),
     path("flows/<int:pk>/steps/new/", flow_views.StepEditView.as_view(), name="flow-step-create"),
     path("flows/<int:pk>/steps/<int:step_pk>/", flow_views.StepEditView.as_view(), name="flow-step"),

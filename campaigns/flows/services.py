@@ -122,3 +122,13 @@ def flow_pause(*, flow: Flow) -> Flow:
         flow.status = Flow.PAUSED
         flow.save(update_fields=["status", "updated_at"])
     return flow
+
+
+@transaction.atomic
+def flow_delete(*, flow: Flow) -> None:
+    """Delete a flow nobody has entered yet; one with customers is paused instead, so its
+    results and who-was-where stay."""
+    _editable(flow)
+    if flow.enrolments.exists():
+        raise FlowError("Customers have been through this flow: pause it instead, to keep its results.")
+    flow.delete()

@@ -14,6 +14,7 @@ from campaigns.flow_models import Flow, FlowEnrolment, FlowStep
 from tests.campaigns.flow_helpers import BASE, basket_of, make_customer, make_flow, tick
 
 pytestmark = pytest.mark.django_db
+BASKET_STEPS = [{"kind": "email", "wait_hours": 4, "config": {"template": "FLOW_BASKET"}}]
 
 
 @pytest.fixture
@@ -186,3 +187,18 @@ def test_deleting_a_step_of_a_paused_flow_moves_its_waiting_customers_on(flow_se
     tick(BASE + timedelta(hours=3))
     enrolment.refresh_from_db()
     assert enrolment.status == FlowEnrolment.COMPLETED and enrolment.history[0]["outcome"].startswith("e-mail queued")
+
+
+def test_a_flow_nobody_entered_can_be_deleted_one_with_customers_cannot(flow_settings, flow_template, product,
+                                                                        marketer):
+    empty = make_flow("test_basket", BASKET_STEPS, activate=False)
+    used = make_flow("test_basket", BASKET_STEPS)
+    basket_of(make_customer("ada"), product)
+    tick(BASE + timedelta(hours=1))
+    Flow.objects.filter(pk=used.pk).update(status=Flow.PAUSED)
+    assert _post(marketer, f"/dashboard/campaigns/flows/{empty.pk}/delete/", page="/dashboard/campaigns/flows/"
+                 ).status_code == 302
+    url = f"/dashboard/campaigns/flows/{used.pk}/"
+    _post(marketer, f"{url}delete/", page=url)
+    assert list(Flow.objects.values_list("pk", flat=True)) == [used.pk]
+    assert "pause it instead, to keep its results" in marketer.get(url).content.decode()
