@@ -38,13 +38,11 @@ logger = logging.getLogger(__name__)
 Email = get_model("communication", "Email")
 
 
-def message_enqueue(*, key: str, source_kind: str, kind: str, person_key: str, template: str,
-                    to_email: str = "", source_id: str = "", topic: str = "", user=None,
-                    context: dict | None = None, due_at: datetime | None = None, campaign: str = "",
-                    channel: str = Message.EMAIL, to_phone: str = "") -> tuple[Message, bool]:
-    """The message for ``key``, created if new (and then queued for delivery after commit).
-    An SMS (``channel="sms"``) goes to ``to_phone``; its text is ``context["sms_text"]`` (a
-    Django template) or the SMS template of the Oscar event type ``template``."""
+def _message_row(*, key: str, source_kind: str, kind: str, person_key: str, template: str,
+                 to_email: str = "", source_id: str = "", topic: str = "", user=None,
+                 context: dict | None = None, due_at: datetime | None = None, campaign: str = "",
+                 channel: str = Message.EMAIL, to_phone: str = "") -> Message:
+    """An unsaved outbox row, checked (ValueError says what is wrong)."""
     if kind not in (Message.TRANSACTIONAL, Message.MARKETING):
         raise ValueError(f"unknown message kind {kind!r}")
     if kind == Message.MARKETING and not topic:
@@ -53,15 +51,40 @@ def message_enqueue(*, key: str, source_kind: str, kind: str, person_key: str, t
         raise ValueError(f"unknown channel {channel!r}")
     if not (to_phone.strip() if channel == Message.SMS else to_email.strip()):
         raise ValueError("an SMS needs a phone number" if channel == Message.SMS else "an e-mail needs an address")
-    message, created = Message.objects.get_or_create(key=key, defaults=dict(
-        source_kind=source_kind, source_id=str(source_id), kind=kind, topic=topic, person_key=person_key,
-        user=user, to_email=to_email.strip(), template=template, context=context or {},
-        due_at=due_at or timezone.now(), campaign=campaign, channel=channel, to_phone=to_phone.strip()))
+    return Message(key=key, source_kind=source_kind, source_id=str(source_id), kind=kind, topic=topic,
+                   person_key=person_key, user=user, to_email=to_email.strip(), template=template,
+                   context=context or {}, due_at=due_at or timezone.now(), campaign=campaign, channel=channel,
+                   to_phone=to_phone.strip())
+
+
+def message_enqueue(**fields) -> tuple[Message, bool]:
+    """The message for ``key``, created if new (and then queued for delivery after commit).
+    Fields: key, source_kind, kind, person_key, template (required); to_email, source_id, topic,
+    user, context, due_at, campaign, channel, to_phone. An SMS (``channel="sms"``) goes to
+    ``to_phone``; its text is ``context["sms_text"]`` (a Django template) or the SMS template
+    of the Oscar event type ``template``."""
+    row = _message_row(**fields)
+    defaults = {f.attname: getattr(row, f.attname) for f in Message._meta.concrete_fields
+                if f.attname not in ("id", "key")}
+    message, created = Message.objects.get_or_create(key=row.key, defaults=defaults)
     if created and message.due_at <= timezone.now():
         # robust: a broker outage must not turn the caller's request into an error; the row is
         # committed and the tick queues it again after CAMPAIGNS_REQUEUE_AFTER_SECONDS.
         transaction.on_commit(lambda: messages_queue([message.pk]), robust=True)
     return message, created
+
+
+def messages_enqueue_bulk(rows: list[dict]) -> dict[str, tuple[int, bool]]:
+    """Many ``message_enqueue``s in one INSERT … ON CONFLICT DO NOTHING: key -> (message id,
+    created now). Nothing is queued to Celery here: the tick's ``outbox_dispatch`` (run right
+    after flows) or the next one does it."""
+    if not rows:
+        return {}
+    messages = [_message_row(**row) for row in rows]
+    keys = [m.key for m in messages]
+    before = set(Message.objects.filter(key__in=keys).values_list("key", flat=True))
+    Message.objects.bulk_create([m for m in messages if m.key not in before], ignore_conflicts=True, batch_size=1000)
+    return {key: (pk, key not in before) for key, pk in Message.objects.filter(key__in=keys).values_list("key", "pk")}
 
 
 def messages_queue(ids: list[int], *, now: datetime | None = None) -> None:

@@ -59,37 +59,42 @@ def condition(enrolment, step, now: datetime, *, profile=None):
     return ("the condition holds" if holds else "the condition does not hold"), holds
 
 
-def email(enrolment, step, now: datetime, *, transactional: bool):
-    profile = _profile(enrolment)
-    address = (profile.email if profile else "") or ""
-    if not address:
-        return "not sent: no e-mail address for this customer", True
-    message, created = _enqueue(enrolment, step, now, transactional=transactional, profile=profile,
-                                template=step.config["template"], to_email=address)
-    return (f"e-mail queued (message {message.pk})" if created else f"e-mail already queued (message {message.pk})"), True
+def message_row(enrolment, step, now: datetime, *, transactional: bool, profile) -> dict | str:
+    """The outbox row (``message_enqueue``'s fields) a send step makes for this customer, or
+    why it sends nothing (no address or number: an outcome, not a failure)."""
+    flow = enrolment.flow
+    row = dict(key=step_key(step, enrolment), source_kind="flow-step", source_id=str(step.pk), campaign=flow.campaign,
+               kind=Message.TRANSACTIONAL if transactional else Message.MARKETING,
+               topic="" if transactional else flow.topic, person_key=enrolment.person_key,
+               user=profile.user if profile else None, context=_message_context(enrolment, step), due_at=now)
+    if step.kind == "sms":
+        phone = (profile.phone if profile else "") or ""
+        if not phone:
+            return "not sent: no phone number for this customer"
+        row.update(channel=Message.SMS, to_phone=phone, template="",
+                   context={**row["context"], "sms_text": step.config["text"]})
+    else:
+        address = (profile.email if profile else "") or ""
+        if not address:
+            return "not sent: no e-mail address for this customer"
+        row.update(to_email=address, template=step.config["template"])
+    return row
 
 
-def sms(enrolment, step, now: datetime, *, transactional: bool):
-    profile = _profile(enrolment)
-    phone = (profile.phone if profile else "") or ""
-    if not phone:
-        return "not sent: no phone number for this customer", True
-    message, created = _enqueue(enrolment, step, now, transactional=transactional, profile=profile, template="",
-                                to_phone=phone, channel=Message.SMS, extra={"sms_text": step.config["text"]})
-    return (f"SMS queued (message {message.pk})" if created else f"SMS already queued (message {message.pk})"), True
+def sent_outcome(step, message_id: int, created: bool) -> str:
+    what = "SMS" if step.kind == "sms" else "e-mail"
+    return f"{what} queued (message {message_id})" if created else f"{what} already queued (message {message_id})"
 
 
-def _enqueue(enrolment, step, now, *, transactional: bool, profile, template: str, channel=Message.EMAIL,
-             to_email: str = "", to_phone: str = "", extra: dict | None = None):
+def send(enrolment, step, now: datetime, *, transactional: bool):
+    """An e-mail or SMS step for one enrolment (the engine's batches do many at once)."""
     from campaigns.outbox import message_enqueue
 
-    flow = enrolment.flow
-    return message_enqueue(
-        key=step_key(step, enrolment), source_kind="flow-step", source_id=str(step.pk), campaign=flow.campaign,
-        kind=Message.TRANSACTIONAL if transactional else Message.MARKETING, topic="" if transactional else flow.topic,
-        person_key=enrolment.person_key, user=profile.user if profile else None, to_email=to_email,
-        to_phone=to_phone, channel=channel, template=template,
-        context={**_message_context(enrolment, step), **(extra or {})}, due_at=now)
+    row = message_row(enrolment, step, now, transactional=transactional, profile=_profile(enrolment))
+    if isinstance(row, str):
+        return row, True
+    message, created = message_enqueue(**row)
+    return sent_outcome(step, message.pk, created), True
 
 
 def voucher(enrolment, step, now: datetime):

@@ -28,6 +28,7 @@ from campaigns.flow_models import Flow, FlowEnrolment, FlowStep
 from campaigns.flows import actions, graph
 from campaigns.flows.exits import exit_reasons
 from campaigns.holdout import holdout_apply, in_holdout
+from campaigns.outbox import messages_enqueue_bulk
 from campaigns.policy import retry_delay
 from campaigns.triggers.base import trigger_get
 
@@ -122,24 +123,102 @@ def enrolments_advance(*, now: datetime, limit: int = 100_000) -> int:
                    .order_by("next_run_at", "pk").values_list("pk", flat=True)[:BATCH])
         if not ids:
             break
-        batch = list(FlowEnrolment.objects.filter(pk__in=ids).select_related("flow", "step"))
-        transactional = {}
-        for enrolment in batch:
-            if enrolment.flow_id not in transactional:
-                transactional[enrolment.flow_id] = _is_transactional(enrolment.flow)
-        reasons = exit_reasons(batch, transactional=transactional)
-        moved = 0
-        for enrolment in batch:
-            outcome = enrolment_step(enrolment.pk, enrolment.step_id, now=now, exit_reason=reasons.get(enrolment.pk),
-                                     transactional=transactional[enrolment.flow_id])
-            if outcome is None or outcome == "retry":
-                passed.add(enrolment.pk)  # locked by another worker, moved already, or waiting to retry
-            else:
-                moved += 1
+        moved = _advance_batch(ids, now, passed)
         done += moved
         if not moved and len(ids) < BATCH:
             break
     return done
+
+
+FAST = {FlowStep.WAIT, FlowStep.CONDITION, FlowStep.EMAIL, FlowStep.SMS}
+MOVED_FIELDS = ["status", "exited_because", "finished_at", "step", "next_run_at", "history", "context", "attempts",
+                "last_error"]
+
+
+def _advance_batch(ids: list[int], now: datetime, passed: set) -> int:
+    """One batch in one transaction: lock the rows no other worker holds, take out those an
+    exit applies to, run waits, conditions and sends for the rest (the sends' outbox rows in
+    one INSERT), move everybody on. Vouchers, tags and webhooks then run one
+    enrolment at a time (``enrolment_step``), each in its own transaction."""
+    from ecrm.models import Profile
+
+    slow = []
+    with transaction.atomic():
+        batch = list(FlowEnrolment.objects.select_for_update(skip_locked=True, of=("self",))
+                     .select_related("flow", "step")
+                     .filter(pk__in=ids, status=FlowEnrolment.ACTIVE, next_run_at__lte=now, flow__status=Flow.ACTIVE))
+        passed.update(set(ids) - {e.pk for e in batch})  # held by another worker, or moved already
+        if not batch:
+            return 0
+        flows = {e.flow_id: e.flow for e in batch}
+        transactional = {pk: _is_transactional(flow) for pk, flow in flows.items()}
+        steps = {pk: flow.steps_in_order() for pk, flow in flows.items()}
+        reasons = exit_reasons(batch, transactional=transactional)
+        sending = {e.pk: e for e in batch if e.pk not in reasons and e.step
+                   and e.step.kind in (FlowStep.EMAIL, FlowStep.SMS) and not e.held_out}
+        profiles = {p.person_key: p for p in Profile.objects.filter(
+            person_key__in={e.person_key for e in sending.values()}).select_related("user")}
+        results, rows, moved = {}, {}, []
+        for enrolment in batch:
+            step = enrolment.step
+            if enrolment.pk in reasons or step is None:
+                _close(enrolment, now, status=FlowEnrolment.EXITED,
+                       because=reasons.get(enrolment.pk) or "its step was removed from the flow")
+                moved.append(enrolment)
+            elif step.kind not in FAST:
+                slow.append(enrolment)
+            elif enrolment.pk in sending:
+                row = actions.message_row(enrolment, step, now, transactional=transactional[enrolment.flow_id],
+                                          profile=profiles.get(enrolment.person_key))
+                if isinstance(row, str):
+                    results[enrolment.pk] = (row, True)
+                else:
+                    rows[enrolment.pk] = row
+            else:
+                try:
+                    with transaction.atomic():
+                        results[enrolment.pk] = _run(enrolment, step, now, transactional[enrolment.flow_id])
+                except Exception:  # noqa: BLE001 - run alone below, where a failure is recorded on it
+                    slow.append(enrolment)
+        try:
+            with transaction.atomic():
+                created = messages_enqueue_bulk(list(rows.values()))
+        except Exception:  # noqa: BLE001 - one bad row must not hold up the batch: each goes alone
+            logger.exception("flow sends: the batch insert failed; sending one by one")
+            created, slow = {}, slow + [sending[pk] for pk in rows]
+            rows = {}
+        for pk, row in rows.items():
+            message_id, new = created[row["key"]]
+            results[pk] = (actions.sent_outcome(sending[pk].step, message_id, new), True)
+        for enrolment in batch:
+            if enrolment.pk in results:
+                outcome, branch = results[enrolment.pk]
+                _note(enrolment, enrolment.step, now, outcome)
+                _move_on(enrolment, _following_in(steps[enrolment.flow_id], enrolment.step, branch), now)
+                moved.append(enrolment)
+        # One UPDATE per row, in this one transaction: Django's bulk_update (a CASE per field
+        # and row) measured ten times slower here for a batch of 200 with JSON fields.
+        for enrolment in moved:
+            FlowEnrolment.objects.filter(pk=enrolment.pk).update(
+                **{name: getattr(enrolment, name) for name in MOVED_FIELDS})
+    count = len(moved)
+    for enrolment in slow:
+        outcome = enrolment_step(enrolment.pk, enrolment.step_id, now=now,
+                                 transactional=transactional[enrolment.flow_id])
+        if outcome is None or outcome == "retry":
+            passed.add(enrolment.pk)  # locked by another worker, moved already, or waiting to retry
+        else:
+            count += 1
+    return count
+
+
+def _move_on(enrolment: FlowEnrolment, following: FlowStep | None, now: datetime) -> None:
+    """To the following step (its wait counted from now), or completed at the end."""
+    if following is None:
+        _close(enrolment, now, status=FlowEnrolment.COMPLETED, because="")
+        return
+    enrolment.step, enrolment.next_run_at = following, now + timedelta(hours=following.wait_hours)
+    enrolment.attempts, enrolment.last_error = 0, ""
 
 
 def _is_transactional(flow: Flow) -> bool:
@@ -171,16 +250,16 @@ def enrolment_step(pk: int, step_id: int | None, *, now: datetime, exit_reason: 
         if step is None:
             return _finish(enrolment, now, status=FlowEnrolment.EXITED, because="its step was removed from the flow")
         try:
-            outcome, branch = _run(enrolment, step, now, transactional)
+            with transaction.atomic():  # a failed action leaves nothing half done
+                outcome, branch = _run(enrolment, step, now, transactional)
         except actions.StepFailed as exc:
             return _failed(enrolment, step, now, str(exc))
+        except Exception as exc:  # noqa: BLE001 - recorded on the enrolment and retried; other customers go on
+            logger.exception("flow enrolment %s: step %s failed", enrolment.pk, step.pk)
+            return _failed(enrolment, step, now, f"{type(exc).__name__}: {exc}")
         _note(enrolment, step, now, outcome)
-        following = following_step(enrolment.flow, step, branch)
-        if following is None:
-            return _finish(enrolment, now, status=FlowEnrolment.COMPLETED, because="")
-        enrolment.step, enrolment.next_run_at = following, now + timedelta(hours=following.wait_hours)
-        enrolment.attempts, enrolment.last_error = 0, ""
-        enrolment.save(update_fields=["step", "next_run_at", "attempts", "last_error", "history", "context"])
+        _move_on(enrolment, following_step(enrolment.flow, step, branch), now)
+        enrolment.save(update_fields=MOVED_FIELDS)
         return outcome
 
 
@@ -191,10 +270,8 @@ def _run(enrolment: FlowEnrolment, step: FlowStep, now: datetime, transactional:
         return actions.condition(enrolment, step, now)
     if enrolment.held_out:
         return f"held out: no {step.get_kind_display().lower()}", True
-    if step.kind == FlowStep.EMAIL:
-        return actions.email(enrolment, step, now, transactional=transactional)
-    if step.kind == FlowStep.SMS:
-        return actions.sms(enrolment, step, now, transactional=transactional)
+    if step.kind in (FlowStep.EMAIL, FlowStep.SMS):
+        return actions.send(enrolment, step, now, transactional=transactional)
     if step.kind == FlowStep.VOUCHER:
         return actions.voucher(enrolment, step, now)
     if step.kind == FlowStep.TAG:
@@ -206,7 +283,10 @@ def _run(enrolment: FlowEnrolment, step: FlowStep, now: datetime, transactional:
 
 def following_step(flow: Flow, step: FlowStep, branch: bool) -> FlowStep | None:
     """The step after ``step`` on this branch, or None at the end of the flow."""
-    steps = flow.steps_in_order()
+    return _following_in(flow.steps_in_order(), step, branch)
+
+
+def _following_in(steps: list[FlowStep], step: FlowStep, branch: bool) -> FlowStep | None:
     shape = [{"id": s.pk, "kind": s.kind, "next": s.next_target, "else": s.else_target} for s in steps]
     try:
         target = graph.target_of(shape, step.pk, branch)
@@ -236,14 +316,16 @@ def _failed(enrolment: FlowEnrolment, step: FlowStep, now: datetime, error: str)
     return "gave up"
 
 
-def _finish(enrolment: FlowEnrolment, now: datetime, *, status: str, because: str, keep_error: bool = False) -> str:
+def _close(enrolment: FlowEnrolment, now: datetime, *, status: str, because: str) -> None:
     enrolment.status, enrolment.exited_because, enrolment.finished_at = status, because[:255], now
     enrolment.step, enrolment.next_run_at = None, None
     if because:
         _note(enrolment, None, now, f"exited: {because}")
-    fields = ["status", "exited_because", "finished_at", "step", "next_run_at", "history", "context"]
+
+
+def _finish(enrolment: FlowEnrolment, now: datetime, *, status: str, because: str, keep_error: bool = False) -> str:
+    _close(enrolment, now, status=status, because=because)
     if not keep_error:
-        enrolment.attempts = 0
-        fields += ["attempts"]
-    enrolment.save(update_fields=fields + ["last_error"])
+        enrolment.attempts, enrolment.last_error = 0, ""
+    enrolment.save(update_fields=MOVED_FIELDS)
     return f"exited: {because}" if because else "completed"
