@@ -50,17 +50,20 @@ def check_settings(app_configs=None, **kwargs) -> list:
 def _check_sms() -> list:
     from django.utils.module_loading import import_string
 
+    problems = []
     backend = setting("CAMPAIGNS_SMS_BACKEND")
     try:
         import_string(backend)
     except ImportError as exc:
-        return [_error("CAMPAIGNS_SMS_BACKEND", f"cannot be imported: {exc}.")]
-    if backend.endswith("filebased.SmsBackend") and not setting("CAMPAIGNS_SMS_FILE_PATH"):
-        return [_error("CAMPAIGNS_SMS_FILE_PATH", "must name a folder when CAMPAIGNS_SMS_BACKEND is the file backend.")]
+        problems.append(_error("CAMPAIGNS_SMS_BACKEND", f"cannot be imported: {exc}."))
+    if str(backend).endswith("filebased.SmsBackend") and not setting("CAMPAIGNS_SMS_FILE_PATH"):
+        problems.append(_error("CAMPAIGNS_SMS_FILE_PATH",
+                               "must name a folder when CAMPAIGNS_SMS_BACKEND is the file backend."))
     share = setting("CAMPAIGNS_HOLDOUT_DEFAULT")
     if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
-        return [_error("CAMPAIGNS_HOLDOUT_DEFAULT", f"must be a share from 0 to below 1 (0.1 = 10 %), not {share!r}.")]
-    return []
+        problems.append(_error("CAMPAIGNS_HOLDOUT_DEFAULT",
+                               f"must be a share from 0 to below 1 (0.1 = 10 %), not {share!r}."))
+    return problems
 
 
 @register(deploy=True)

@@ -48,3 +48,31 @@ def test_each_kind_of_step_says_what_it_is_missing():
     assert step_problems("wait", {}, wait_hours=-1) == ["the wait must be from 0 to 8784 hours"]
     assert step_problems("email", {"template": "WELCOME"}) == []
     assert step_problems("condition", {"rule": {"attribute": "order_count", "op": "gte", "value": 1}}) == []
+
+
+def test_the_sms_and_flow_settings_are_checked(settings):
+    from campaigns.checks import check_settings
+
+    settings.CAMPAIGNS_SMS_BACKEND = "campaigns.sms.backends.filebased.SmsBackend"
+    settings.CAMPAIGNS_SMS_FILE_PATH = None
+    assert [e.msg for e in check_settings()] == [
+        "CAMPAIGNS_SMS_FILE_PATH must name a folder when CAMPAIGNS_SMS_BACKEND is the file backend."]
+    settings.CAMPAIGNS_SMS_BACKEND = "no.such.Backend"
+    assert "CAMPAIGNS_SMS_BACKEND cannot be imported" in check_settings()[0].msg
+    settings.CAMPAIGNS_SMS_BACKEND = "campaigns.sms.backends.console.SmsBackend"
+    settings.CAMPAIGNS_HOLDOUT_DEFAULT = 1.5
+    settings.CAMPAIGNS_WEBHOOK_TIMEOUT_SECONDS = 0
+    messages = [e.msg for e in check_settings()]
+    assert "CAMPAIGNS_WEBHOOK_TIMEOUT_SECONDS must be a positive number, not 0." in messages
+    assert any(m.startswith("CAMPAIGNS_HOLDOUT_DEFAULT must be a share from 0 to below 1") for m in messages)
+
+
+def test_the_console_backend_prints_each_sms():
+    import io
+
+    from campaigns.sms import SmsMessage
+    from campaigns.sms.backends.console import SmsBackend
+
+    stream = io.StringIO()
+    assert SmsBackend(stream=stream).send_messages([SmsMessage(to="+447700900123", body="Hello", from_="Shop")]) == 1
+    assert "To: +447700900123" in stream.getvalue() and "\nHello\n" in stream.getvalue()
