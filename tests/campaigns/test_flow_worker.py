@@ -53,3 +53,39 @@ def test_enrol_wait_and_one_email_despite_doubled_ticks(settings, marketing_temp
     assert message.campaign == f"flow:{flow.pk}" and message.attempts == 1
     enrolment.refresh_from_db()
     assert enrolment.status == FlowEnrolment.COMPLETED and len(enrolment.history) == 1
+
+
+def test_three_ticks_at_once_run_every_step_once(settings, flow_template, product):
+    from django.db import connection
+
+    settings.CAMPAIGNS_TRIGGER_MODULES = ["tests.campaigns.flow_triggers"]
+    settings.CAMPAIGNS_QUEUE = "test-flows-concurrent-unused"
+    from tests.campaigns.flow_helpers import basket_of
+
+    people = [make_customer(f"c{i}") for i in range(40)]
+    for person in people:
+        basket_of(person, product)
+    flow = make_flow("test_basket", [{"kind": "email", "wait_hours": 2, "config": {"template": "FLOW_BASKET"}},
+                                     {"kind": "tag", "config": {"add": "rescued"}}], exits=("order_placed",))
+    tick(BASE + timedelta(hours=1))
+    assert FlowEnrolment.objects.filter(flow=flow).count() == 40
+
+    def run():
+        try:
+            tick(BASE + timedelta(hours=3))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Message.objects.filter(campaign=flow.campaign).count() == 40
+    for enrolment in FlowEnrolment.objects.filter(flow=flow):
+        assert enrolment.status == FlowEnrolment.COMPLETED
+        assert [h["kind"] for h in enrolment.history] == ["email", "tag"], enrolment.history
+    from kombu import Connection
+
+    with Connection(settings.CELERY_BROKER_URL) as broker:
+        broker.default_channel.client.delete(settings.CAMPAIGNS_QUEUE)
