@@ -6,12 +6,14 @@
    ``ON CONFLICT DO NOTHING`` under their unique constraint, after the flow's re-entry rule.
    The holdout is chosen there (``campaigns.holdout``): held-out customers go through the
    flow's waits and conditions but are sent nothing, so their orders can be compared.
-2. **Advance.** Every active enrolment whose ``next_run_at`` has come: exits first (for the
-   whole batch at once, ``exits``), then its step, then the next step is scheduled. Each
-   enrolment moves in its own short transaction holding its row (``SELECT … FOR UPDATE SKIP
-   LOCKED``) and re-checks that it is still at that step and due: a doubled tick or a second
-   worker skips it or finds it moved, so no step runs twice. What a step sends is an outbox
-   row under a unique key (``flow-step:<step>:<person>:<window>``), committed with the move.
+2. **Advance.** Every active enrolment whose ``next_run_at`` has come, a batch at a time:
+   exits first (for the whole batch, ``exits``), then its step, then the next step is
+   scheduled. A batch is one short transaction holding its rows (``SELECT … FOR UPDATE SKIP
+   LOCKED``, keeping only rows still active and due): a doubled tick or a second worker takes
+   other rows or finds them moved, so no step runs twice. What a step sends is an outbox row
+   under a unique key (``flow-step:<step>:<person>:<window>``), committed with the move.
+   Vouchers, tags and webhooks run one enrolment at a time (``enrolment_step``), each
+   re-locking its row and re-checking its step.
 """
 
 from __future__ import annotations
