@@ -9,7 +9,8 @@ from django.core.checks import Error, Warning, register
 from campaigns.defaults import DEFAULTS, setting
 
 POSITIVE = ("CAMPAIGNS_MAX_ATTEMPTS", "CAMPAIGNS_RETRY_BASE_SECONDS", "CAMPAIGNS_RETRY_MAX_SECONDS",
-            "CAMPAIGNS_SEND_LEASE_SECONDS", "CAMPAIGNS_REQUEUE_AFTER_SECONDS")
+            "CAMPAIGNS_SEND_LEASE_SECONDS", "CAMPAIGNS_REQUEUE_AFTER_SECONDS", "CAMPAIGNS_FLOW_TRIGGER_SECONDS",
+            "CAMPAIGNS_WEBHOOK_TIMEOUT_SECONDS")
 
 
 def _error(name: str, message: str) -> Error:
@@ -39,9 +40,29 @@ def check_settings(app_configs=None, **kwargs) -> list:
                                              and "{number}" in v for k, v in urls.items()):
         problems.append(_error("CAMPAIGNS_CARRIER_TRACKING_URLS",
                                "must map lower-case carrier names to URLs containing {number}."))
+    problems += _check_sms()
     base = urlparse(str(setting("CAMPAIGNS_BASE_URL")))
     if base.scheme not in ("http", "https") or not base.netloc:
         problems.append(_error("CAMPAIGNS_BASE_URL", f"must be an absolute URL, not {setting('CAMPAIGNS_BASE_URL')!r}."))
+    return problems
+
+
+def _check_sms() -> list:
+    from django.utils.module_loading import import_string
+
+    problems = []
+    backend = setting("CAMPAIGNS_SMS_BACKEND")
+    try:
+        import_string(backend)
+    except ImportError as exc:
+        problems.append(_error("CAMPAIGNS_SMS_BACKEND", f"cannot be imported: {exc}."))
+    if str(backend).endswith("filebased.SmsBackend") and not setting("CAMPAIGNS_SMS_FILE_PATH"):
+        problems.append(_error("CAMPAIGNS_SMS_FILE_PATH",
+                               "must name a folder when CAMPAIGNS_SMS_BACKEND is the file backend."))
+    share = setting("CAMPAIGNS_HOLDOUT_DEFAULT")
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
+        problems.append(_error("CAMPAIGNS_HOLDOUT_DEFAULT",
+                               f"must be a share from 0 to below 1 (0.1 = 10 %), not {share!r}."))
     return problems
 
 

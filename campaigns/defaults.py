@@ -48,6 +48,20 @@ DEFAULTS = {
         "fedex": "https://www.fedex.com/fedextrack/?trknbr={number}",
         "evri": "https://www.evri.com/track/parcel/{number}",
     },
+    # --- Flows (campaigns.flows) and the SMS channel.
+    # How often each active flow's trigger is asked who is due (the tick runs more often; the
+    # flow steps already due run on every tick).
+    "CAMPAIGNS_FLOW_TRIGGER_SECONDS": 60,
+    # A flow's webhook step: how long to wait for the receiver before counting a failure
+    # (retried with the outbox's backoff, CAMPAIGNS_RETRY_BASE_SECONDS..., up to
+    # CAMPAIGNS_MAX_ATTEMPTS attempts, then the flow goes on and the error stays on the enrolment).
+    "CAMPAIGNS_WEBHOOK_TIMEOUT_SECONDS": 5,
+    # Where SMS go, as EMAIL_BACKEND for e-mail: a dotted path to a class with send_messages().
+    # Shipped: campaigns.sms.backends.console / filebased (CAMPAIGNS_SMS_FILE_PATH) / locmem.
+    "CAMPAIGNS_SMS_BACKEND": "campaigns.sms.backends.console.SmsBackend",
+    "CAMPAIGNS_SMS_FILE_PATH": None,
+    # The sender name or number the provider shows.
+    "CAMPAIGNS_SMS_FROM": "",
 }
 
 

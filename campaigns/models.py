@@ -18,8 +18,8 @@ from django.utils import timezone
 class Message(models.Model):
     TRANSACTIONAL, MARKETING = "transactional", "marketing"
     KINDS = [(TRANSACTIONAL, "Transactional"), (MARKETING, "Marketing")]
-    EMAIL = "email"
-    CHANNELS = [(EMAIL, "E-mail")]
+    EMAIL, SMS = "email", "sms"
+    CHANNELS = [(EMAIL, "E-mail"), (SMS, "SMS")]
 
     QUEUED, SENDING, SENT, SKIPPED, DEAD = "queued", "sending", "sent", "skipped", "dead"
     STATUSES = [(QUEUED, "Queued"), (SENDING, "Sending"), (SENT, "Sent"),
@@ -38,7 +38,8 @@ class Message(models.Model):
     person_key = models.CharField(max_length=254, db_index=True, help_text="the customer (ecrm's person key)")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
-    to_email = models.EmailField(max_length=254)
+    to_email = models.EmailField(max_length=254, blank=True, help_text="e-mail messages")
+    to_phone = models.CharField(max_length=40, blank=True, help_text="SMS messages: the number, with its +country code")
     template = models.CharField(max_length=128, help_text="Oscar communication event type code")
     context = models.JSONField(default=dict, blank=True, help_text="ids the template is rendered with at send time")
 
@@ -133,3 +134,6 @@ class HoldoutMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_key} held out of {self.campaign} ({self.window or 'once'})"
+
+
+from campaigns.flow_models import *  # noqa: F401,F403,E402

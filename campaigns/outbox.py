@@ -32,29 +32,59 @@ from oscar.core.loading import get_model
 from campaigns.defaults import setting
 from campaigns.models import ContactPreference, Message, Suppression
 from campaigns.policy import next_allowed, retry_delay, zone_of
-from campaigns.rendering import RenderError, build_email, render
+from campaigns.rendering import RenderError, build_email, build_sms, render, render_sms
 
 logger = logging.getLogger(__name__)
 Email = get_model("communication", "Email")
 
 
-def message_enqueue(*, key: str, source_kind: str, kind: str, person_key: str, to_email: str, template: str,
-                    source_id: str = "", topic: str = "", user=None, context: dict | None = None,
-                    due_at: datetime | None = None) -> tuple[Message, bool]:
-    """The message for ``key``, created if new (and then queued for delivery after commit)."""
+def _message_row(*, key: str, source_kind: str, kind: str, person_key: str, template: str,
+                 to_email: str = "", source_id: str = "", topic: str = "", user=None,
+                 context: dict | None = None, due_at: datetime | None = None, campaign: str = "",
+                 channel: str = Message.EMAIL, to_phone: str = "") -> Message:
+    """An unsaved outbox row, checked (ValueError says what is wrong)."""
     if kind not in (Message.TRANSACTIONAL, Message.MARKETING):
         raise ValueError(f"unknown message kind {kind!r}")
     if kind == Message.MARKETING and not topic:
         raise ValueError("a marketing message needs the consent topic it is sent under")
-    message, created = Message.objects.get_or_create(key=key, defaults=dict(
-        source_kind=source_kind, source_id=str(source_id), kind=kind, topic=topic, person_key=person_key,
-        user=user, to_email=to_email.strip(), template=template, context=context or {},
-        due_at=due_at or timezone.now()))
+    if channel not in (Message.EMAIL, Message.SMS):
+        raise ValueError(f"unknown channel {channel!r}")
+    if not (to_phone.strip() if channel == Message.SMS else to_email.strip()):
+        raise ValueError("an SMS needs a phone number" if channel == Message.SMS else "an e-mail needs an address")
+    return Message(key=key, source_kind=source_kind, source_id=str(source_id), kind=kind, topic=topic,
+                   person_key=person_key, user=user, to_email=to_email.strip(), template=template,
+                   context=context or {}, due_at=due_at or timezone.now(), campaign=campaign, channel=channel,
+                   to_phone=to_phone.strip())
+
+
+def message_enqueue(**fields) -> tuple[Message, bool]:
+    """The message for ``key``, created if new (and then queued for delivery after commit).
+    Fields: key, source_kind, kind, person_key, template (required); to_email, source_id, topic,
+    user, context, due_at, campaign, channel, to_phone. An SMS (``channel="sms"``) goes to
+    ``to_phone``; its text is ``context["sms_text"]`` (a Django template) or the SMS template
+    of the Oscar event type ``template``."""
+    row = _message_row(**fields)
+    defaults = {f.attname: getattr(row, f.attname) for f in Message._meta.concrete_fields
+                if f.attname not in ("id", "key")}
+    message, created = Message.objects.get_or_create(key=row.key, defaults=defaults)
     if created and message.due_at <= timezone.now():
         # robust: a broker outage must not turn the caller's request into an error; the row is
         # committed and the tick queues it again after CAMPAIGNS_REQUEUE_AFTER_SECONDS.
         transaction.on_commit(lambda: messages_queue([message.pk]), robust=True)
     return message, created
+
+
+def messages_enqueue_bulk(rows: list[dict]) -> dict[str, tuple[int, bool]]:
+    """Many ``message_enqueue``s in one INSERT … ON CONFLICT DO NOTHING: key -> (message id,
+    created now). Nothing is queued to Celery here: the tick's ``outbox_dispatch`` (run right
+    after flows) or the next one does it."""
+    if not rows:
+        return {}
+    messages = [_message_row(**row) for row in rows]
+    keys = [m.key for m in messages]
+    before = set(Message.objects.filter(key__in=keys).values_list("key", flat=True))
+    Message.objects.bulk_create([m for m in messages if m.key not in before], ignore_conflicts=True, batch_size=1000)
+    return {key: (pk, key not in before) for key, pk in Message.objects.filter(key__in=keys).values_list("key", "pk")}
 
 
 def messages_queue(ids: list[int], *, now: datetime | None = None) -> None:
@@ -193,15 +223,17 @@ def _failed(message: Message, error: str, now: datetime, *, final: bool = False)
         return f"failed, retry at {message.due_at.isoformat()}"
 
 
-def _sent(message: Message, claim: str, email, rendered: dict, now: datetime) -> None:
+def _sent(message: Message, claim: str, message_id: str, rendered: dict, now: datetime) -> None:
     with transaction.atomic():
         fields = dict(status=Message.SENT, sent_at=now, claim="", lease_until=None, last_error="",
                       deferred_because="", subject=rendered["subject"], body_text=rendered["text"],
-                      body_html=rendered["html"], message_id=email.extra_headers["Message-ID"])
+                      body_html=rendered["html"], message_id=message_id)
         if not Message.objects.filter(pk=message.pk, claim=claim).update(**fields):
             # Another worker took it over after our lease ran out (a send slower than the lease).
             logger.warning("message %s: lease ran out while sending; it may have gone twice", message.pk)
             Message.objects.filter(pk=message.pk).exclude(status=Message.SENT).update(**fields)
+        if message.channel != Message.EMAIL:
+            return
         # Oscar's record of e-mails sent: the customer's account and the 360° card list these.
         Email.objects.create(user=message.user, email=message.to_email, subject=rendered["subject"],
                              body_text=rendered["text"], body_html=rendered["html"])
@@ -215,18 +247,24 @@ def message_deliver(message_id: int, *, now: datetime | None = None) -> str:
         return outcome
     claim = message.claim
     try:
-        rendered = render(message)
-        email = build_email(message, rendered)
+        if message.channel == Message.SMS:
+            rendered = render_sms(message)
+            outgoing = build_sms(message, rendered)
+            message_id = outgoing.message_id
+        else:
+            rendered = render(message)
+            outgoing = build_email(message, rendered)
+            message_id = outgoing.extra_headers["Message-ID"]
     except RenderError as exc:
         return _failed(message, str(exc), now, final=True)
     try:
-        email.send()
+        outgoing.send()
     except Exception as exc:  # noqa: BLE001 - SMTP and ESP errors of any kind are a failed attempt
         logger.warning("message %s: send failed: %s", message.pk, exc)
         return _failed(message, f"{type(exc).__name__}: {exc}", now)
     # Between the mail server's accept above and this commit, a crash leaves the row
     # "sending": the at-least-once window described in the module docstring.
-    _sent(message, claim, email, rendered, now)
+    _sent(message, claim, message_id, rendered, now)
     return "sent"
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from campaigns.models import ContactPreference, HoldoutMember, Message, Suppression
+from campaigns.models import ContactPreference, FlowEnrolment, HoldoutMember, Message, PersonalVoucher, Suppression
 
 MESSAGE_FIELDS = ["key", "kind", "topic", "to_email", "template", "status", "created_at", "due_at",
                   "sent_at", "subject", "body_text", "delivery_event"]
@@ -32,19 +32,31 @@ class _PersonalData:
                                       .values("email", "reason", "detail", "created_at")),
             "campaign_holdouts.json": list(HoldoutMember.objects.filter(person_key__in=person.users)
                                            .values("campaign", "window", "at")),
+            "flow_enrolments.json": list(FlowEnrolment.objects.filter(person_key__in=person.users)
+                                         .order_by("enrolled_at").values(
+                                             "flow__name", "window", "context", "status", "held_out", "enrolled_at",
+                                             "next_run_at", "exited_because", "finished_at", "history")),
+            "flow_vouchers.json": list(PersonalVoucher.objects.filter(person_key__in=person.users)
+                                       .values("voucher__code", "voucher__end_datetime", "created_at")),
         }
 
     def plan(self, person) -> dict:
         return {"campaign messages": _messages(person).count(),
                 "campaign preferences": ContactPreference.objects.filter(person_key__in=person.users).count(),
                 "suppressed addresses": Suppression.objects.filter(email__in=person.emails).count(),
-                "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count()}
+                "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count(),
+                "flow enrolments": FlowEnrolment.objects.filter(person_key__in=person.users).count(),
+                "personal vouchers": PersonalVoucher.objects.filter(person_key__in=person.users).count()}
 
     def erase(self, person) -> dict:
         return {"campaigns.Message": _messages(person).delete()[0],
                 "campaigns.ContactPreference": ContactPreference.objects.filter(person_key__in=person.users).delete()[0],
                 "campaigns.Suppression": Suppression.objects.filter(email__in=person.emails).delete()[0],
-                "campaigns.HoldoutMember": HoldoutMember.objects.filter(person_key__in=person.users).delete()[0]}
+                "campaigns.HoldoutMember": HoldoutMember.objects.filter(person_key__in=person.users).delete()[0],
+                "campaigns.FlowEnrolment": FlowEnrolment.objects.filter(person_key__in=person.users).delete()[0],
+                # The voucher's link to the customer goes; an unused code no longer works for anyone
+                # (PersonalVoucherCondition), and a used one stays in the order's history.
+                "campaigns.PersonalVoucher": PersonalVoucher.objects.filter(person_key__in=person.users).delete()[0]}
 
 
 personal_data = _PersonalData()

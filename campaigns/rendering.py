@@ -24,15 +24,18 @@ from campaigns.tokens import unsubscribe_url
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 
 # source kind -> dotted path of f(message) -> dict added to the template context.
-CONTEXT_BUILDERS = {"order-status": "campaigns.order_status.message_context"}
+CONTEXT_BUILDERS = {"order-status": "campaigns.order_status.message_context",
+                    "flow-step": "campaigns.flows.context.message_context"}
+SMS_MAX_LENGTH = 1600  # ten concatenated parts: providers refuse longer
 
 
 class RenderError(Exception):
     """The message cannot be rendered (a missing or broken template): retrying will not help."""
 
 
-def render(message: Message) -> dict:
-    """{"subject", "text", "html", "unsubscribe_url"} for the message, or RenderError."""
+def message_context(message: Message) -> dict:
+    """What a message's templates are rendered with: its ids, the customer, and what its
+    source kind's builder adds (CONTEXT_BUILDERS). Builder errors propagate."""
     from ecrm.models import Profile
 
     context = {**message.context, "message": message,
@@ -41,10 +44,16 @@ def render(message: Message) -> dict:
     if message.kind == Message.MARKETING:
         context["unsubscribe_url"] = unsubscribe_url(person_key=message.person_key, channel=message.channel,
                                                      topic=message.topic or "all")
+    builder = CONTEXT_BUILDERS.get(message.source_kind)
+    if builder:
+        context.update(import_string(builder)(message))
+    return context
+
+
+def render(message: Message) -> dict:
+    """{"subject", "text", "html", "unsubscribe_url"} for the message, or RenderError."""
     try:
-        builder = CONTEXT_BUILDERS.get(message.source_kind)
-        if builder:
-            context.update(import_string(builder)(message))
+        context = message_context(message)
         event_type = CommunicationEventType.objects.get(code=message.template)
         parts = event_type.get_messages(context)
     except CommunicationEventType.DoesNotExist:
@@ -76,3 +85,38 @@ def build_email(message: Message, rendered: dict) -> EmailMultiAlternatives:
     if rendered["html"]:
         email.attach_alternative(rendered["html"], "text/html")
     return email
+
+
+def render_sms(message: Message) -> dict:
+    """{"subject": "", "text", "html": ""} for an SMS: its own text (``context["sms_text"]``,
+    a Django template) or the SMS template of the Oscar event type; RenderError if neither
+    renders to something that fits an SMS."""
+    from django.template import Context, Template
+
+    try:
+        context = message_context(message)
+        source = message.context.get("sms_text")
+        if not source:
+            event_type = CommunicationEventType.objects.filter(code=message.template).first()
+            source = event_type.sms_template if event_type else ""
+        if not source:
+            raise RenderError(f"no SMS text: the message has none and {message.template or 'no template'!r} "
+                              "has no SMS template")
+        text = Template(source).render(Context(context, autoescape=False)).strip()
+    except RenderError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - template syntax and lookup errors of any kind
+        raise RenderError(f"the SMS text failed to render: {type(exc).__name__}: {exc}") from exc
+    if not text:
+        raise RenderError("the SMS text rendered empty")
+    if len(text) > SMS_MAX_LENGTH:
+        raise RenderError(f"the SMS text is {len(text)} characters; at most {SMS_MAX_LENGTH}")
+    return {"subject": "", "text": text, "html": "", "unsubscribe_url": None}
+
+
+def build_sms(message: Message, rendered: dict):
+    """The SMS to hand to CAMPAIGNS_SMS_BACKEND."""
+    from campaigns.defaults import setting
+    from campaigns.sms import SmsMessage
+
+    return SmsMessage(to=message.to_phone, body=rendered["text"], from_=setting("CAMPAIGNS_SMS_FROM"))

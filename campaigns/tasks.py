@@ -7,7 +7,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from campaigns.outbox import message_deliver, outbox_dispatch
+from campaigns.outbox import message_deliver
+from campaigns.tick import tick_run
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -18,6 +19,6 @@ def deliver(message_id: int, now: str | None = None) -> str:
 
 
 @shared_task(ignore_result=True)
-def tick(now: str | None = None) -> int:
-    """What beat runs: queue every message that is due."""
-    return outbox_dispatch(now=parse_datetime(now) if now else None)
+def tick(now: str | None = None) -> dict:
+    """What beat runs: enrol and advance flows, then queue every message that is due."""
+    return tick_run(now=parse_datetime(now) if now else None)

@@ -217,7 +217,8 @@ CELERY_BEAT_SCHEDULE = {
 # The store's public address: links in customer e-mails, the KPI digest and Wagtail's admin e-mails.
 SITE_URL = config.env_str("SITE_URL", "http://127.0.0.1:8000")
 # Tabs that other apps add to ecrm's customer card (ecrm itself does not depend on them).
-ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab"]
+ECRM_CARD_TABS = ["recommender.card.recommendations_tab", "campaigns.card.outbox_tab",
+                  "campaigns.flows.card.flows_tab"]
 # Where the KPI digest's links point.
 ECRM_SITE_URL = SITE_URL
 # Campaigns' messages and preferences, and the recommender's recent activity in Redis, are part
@@ -227,6 +228,10 @@ ECRM_PERSONAL_DATA = ["campaigns.privacy.personal_data", "recommender.privacy.pe
 # --- Campaigns: links in e-mails use the site's public address; the delivery-events webhook
 # (django-anymail's normalised shape) is enabled by a "user:password" secret.
 CAMPAIGNS_BASE_URL = SITE_URL
+# SMS: the store's provider backend in production; the demo writes each SMS to var/sent-sms/.
+CAMPAIGNS_SMS_BACKEND = config.env_str("CAMPAIGNS_SMS_BACKEND", "campaigns.sms.backends.filebased.SmsBackend")
+CAMPAIGNS_SMS_FILE_PATH = str(BASE_DIR / "var" / "sent-sms")
+CAMPAIGNS_SMS_FROM = config.env_str("CAMPAIGNS_SMS_FROM", "")
 CAMPAIGNS_WEBHOOK_SECRET = config.env_str("CAMPAIGNS_WEBHOOK_SECRET", "")
 
 # --- REST API (ecrm.api): staff only, with a token (manage.py drf_create_token USER) or
@@ -407,6 +412,8 @@ OSCAR_DASHBOARD_NAVIGATION = _with_segment_offers(OSCAR_DASHBOARD_NAVIGATION) + 
              "access_fn": _staff_with("campaigns.view_message")},
             {"label": _("Suppressed addresses"), "url_name": "campaigns-dashboard:suppressions",
              "access_fn": _staff_with("campaigns.view_suppression")},
+            {"label": _("Flows"), "url_name": "campaigns-dashboard:flows",
+             "access_fn": _staff_with("campaigns.view_flow")},
         ],
     },
     {

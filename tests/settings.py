@@ -23,6 +23,7 @@ from shop.settings import *  # noqa: E402,F401,F403
 # Fast password hashing: the suite creates many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CAMPAIGNS_SMS_BACKEND = "campaigns.sms.backends.locmem.SmsBackend"  # campaigns.sms.outbox
 # Tests create and revoke keys and expect the next request to see it.
 TRACKING_WRITE_KEY_CACHE_SECONDS = 0
 # No collectstatic before tests: serve static names as they are.

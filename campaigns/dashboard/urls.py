@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns.dashboard import views
+from campaigns.dashboard import flow_views, views
 
 app_name = "campaigns-dashboard"
 
@@ -11,4 +11,18 @@ urlpatterns = [
     path("outbox/<int:pk>/retry/", views.MessageRetryView.as_view(), name="message-retry"),
     path("suppressions/", views.SuppressionListView.as_view(), name="suppressions"),
     path("suppressions/<int:pk>/lift/", views.SuppressionLiftView.as_view(), name="suppression-lift"),
+    path("flows/", flow_views.FlowListView.as_view(), name="flows"),
+    path("flows/new/", flow_views.FlowCreateView.as_view(), name="flow-create"),
+    path("flows/<int:pk>/", flow_views.FlowDetailView.as_view(), name="flow"),
+    path("flows/<int:pk>/activate/", flow_views.FlowStatusView.as_view(action="activate"), name="flow-activate"),
+    path("flows/<int:pk>/pause/", flow_views.FlowStatusView.as_view(action="pause"), name="flow-pause"),
+    path("flows/<int:pk>/delete/", flow_views.FlowDeleteView.as_view(), name="flow-delete"),
+    path("flows/<int:pk>/enrolments/", flow_views.EnrolmentListView.as_view(), name="flow-enrolments"),
+    path("flows/<int:pk>/steps/new/", flow_views.StepEditView.as_view(), name="flow-step-create"),
+    path("flows/<int:pk>/steps/<int:step_pk>/", flow_views.StepEditView.as_view(), name="flow-step"),
+    path("flows/<int:pk>/steps/<int:step_pk>/delete/", flow_views.StepActionView.as_view(action="delete"),
+         name="flow-step-delete"),
+    path("flows/<int:pk>/steps/<int:step_pk>/up/", flow_views.StepActionView.as_view(action="up"), name="flow-step-up"),
+    path("flows/<int:pk>/steps/<int:step_pk>/down/", flow_views.StepActionView.as_view(action="down"),
+         name="flow-step-down"),
 ]

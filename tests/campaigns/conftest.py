@@ -96,3 +96,5 @@ def sent_mail(folder: Path) -> list:
 
     return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(folder.glob("*.eml"))]
 
+
+from tests.campaigns.flow_helpers import flow_settings, flow_template  # noqa: E402,F401  the flow tests' fixtures

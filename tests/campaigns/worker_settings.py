@@ -7,3 +7,5 @@ from tests.settings import *  # noqa: F401,F403
 
 EMAIL_BACKEND = "tests.campaigns.mail.FolderBackend"
 CAMPAIGNS_QUEUE = os.environ.get("CAMPAIGNS_TEST_QUEUE")
+# The flow tests' trigger kinds, for workers that run the beat tick (campaigns.tasks.tick).
+CAMPAIGNS_TRIGGER_MODULES = ["tests.campaigns.flow_triggers"]
