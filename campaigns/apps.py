@@ -12,6 +12,8 @@ class CampaignsConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from campaigns import checks, receivers  # noqa: F401  registers checks; order-status notices
+        from campaigns.design_setup import starter_designs_after_migrate
         from campaigns.order_status import event_types_ensure
 
         post_migrate.connect(event_types_ensure, sender=self, dispatch_uid="campaigns.event_types")
+        post_migrate.connect(starter_designs_after_migrate, sender=self, dispatch_uid="campaigns.starter_designs")
