@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.http import HttpResponse
+from django.utils.html import escape
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import StreamField
 from wagtail.models import DraftStateMixin, PreviewableMixin, RevisionMixin
@@ -97,14 +98,9 @@ class EmailDesign(PreviewableMixin, DraftStateMixin, RevisionMixin, index.Indexe
         except RenderError as exc:
             return HttpResponse(f'<!DOCTYPE html><meta charset="utf-8"><div style="font:15px sans-serif;'
                                 f'padding:16px;color:#a00"><strong>This design cannot be rendered.</strong>'
-                                f'<p>{_escape(str(exc))}</p></div>')
+                                f'<p>{escape(str(exc))}</p></div>')
         if mode_name == "text":
             return HttpResponse(f"Subject: {rendered['subject']}\n\n{rendered['text']}",
                                 content_type="text/plain; charset=utf-8")
         return HttpResponse(rendered["html"])
 
-
-def _escape(text: str) -> str:
-    from django.utils.html import escape
-
-    return escape(text)

@@ -79,11 +79,10 @@ class DesignPreviewView(StaffPermission, TemplateView):
                                                  voucher=sample_voucher() if data.get("voucher") else None)
         except RenderError as exc:
             context["error"] = str(exc)
-        context.update(order=order, orders=customer_orders(customer).order_by("-date_placed")[:10] if customer else [],
-                       order_links=[], query=_query(form) if data else "",
+        orders = customer_orders(customer).order_by("-date_placed")[:10] if customer else []
+        context.update(order=order, order_links=[(o, _query(form, order=o.pk)) for o in orders],
                        can_test=self.request.user.has_perm("campaigns.send_test_emaildesign"),
                        can_edit=self.request.user.has_perm("campaigns.change_emaildesign"))
-        context["order_links"] = [(o, _query(form, order=o.pk)) for o in context["orders"]]
         return context
 
 
