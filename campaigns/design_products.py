@@ -8,6 +8,7 @@ links, impressions counted only for messages really sent (never for previews or 
 from __future__ import annotations
 
 import re
+import time
 
 from oscar.core.loading import get_model
 
@@ -16,6 +17,8 @@ from recommender.serving import recommendations_for
 from recommender.slots import PRODUCT_SLOTS
 
 Product = get_model("catalogue", "Product")
+SHARED_SECONDS = 60
+_SHARED: dict[tuple, tuple[float, list]] = {}
 
 
 def email_name(design) -> str:
@@ -30,6 +33,23 @@ def _newest(category, count: int) -> list:
     return list(products.order_by("-date_created", "-pk")[:count])
 
 
+def _shared(source: str, category, count: int) -> list:
+    """Newest or popular: the same for every recipient, so a broadcast looks them up once a
+    minute per process rather than once per message."""
+    key = (source, getattr(category, "pk", None), count)
+    hit = _SHARED.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    products = []
+    if source == "popular":
+        products = [rec.product for rec in recommendations_for(slot="trending", category=category, k=count)]
+    products = products or _newest(category, count)
+    if len(_SHARED) > 256:
+        _SHARED.clear()
+    _SHARED[key] = (time.monotonic() + SHARED_SECONDS, products)
+    return products
+
+
 def grid_products(value, context: dict) -> list:
     """The products a grid shows: chosen ones (public only), the newest or most popular in a
     category (popular: the recommender's trending/popular lists, the newest when it has none
@@ -39,11 +59,9 @@ def grid_products(value, context: dict) -> list:
         return [product for product in value["products"] if product is not None and product.is_public][:count]
     if source == "message":
         return list(context.get("products") or [])[:count]
-    if source == "popular":
-        popular = [rec.product for rec in recommendations_for(slot="trending", category=category, k=count)]
-        if popular:
-            return popular
-    return _newest(category, count)
+    if context.get("preview"):
+        _SHARED.pop((source, getattr(category, "pk", None), count), None)  # a preview shows the catalogue as it is
+    return _shared(source, category, count)
 
 
 def recommendations(value, context: dict) -> EmailBlock:
@@ -56,3 +74,8 @@ def recommendations(value, context: dict) -> EmailBlock:
                                  slot=slot, product=product, k=value["count"], heading=value["heading"],
                                  columns=value["columns"], link_parameters=context.get("link_parameters"),
                                  count_impressions=not context.get("preview"))
+
+
+def shared_products_clear(**kwargs) -> None:
+    """Forget the newest/popular lists (connected to product changes; tests call it too)."""
+    _SHARED.clear()
