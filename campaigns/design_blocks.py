@@ -50,8 +50,10 @@ def template_compile(source: str, what: str) -> Template:
         raise ValidationError(f"{what}: template error: {exc}") from None
 
 
-def render_string(source: str, context: dict, what: str) -> str:
-    return template_compile(source, what).render(Context(context, autoescape=True))
+def render_string(source: str, context: dict, what: str, *, html: bool = True) -> str:
+    """``html=False`` for plain text (a subject, a URL): values are not HTML-escaped there
+    (the layout escapes them where they land in HTML)."""
+    return template_compile(source, what).render(Context(context, autoescape=html))
 
 
 def absolute_url(url: str) -> str:
@@ -125,7 +127,7 @@ class ButtonBlock(EmailBlockMixin, blocks.StructBlock):
 
     def get_context(self, value, parent_context=None):
         context = super().get_context(value, parent_context)
-        context["href"] = absolute_url(render_string(value["link"], context, "button link").strip())
+        context["href"] = absolute_url(render_string(value["link"], context, "button link", html=False).strip())
         return context
 
     def template_sources(self, value):

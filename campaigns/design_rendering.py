@@ -74,7 +74,7 @@ def design_render(design: EmailDesign, context: dict, *, preview: bool = False) 
     parts = {}
     for field in ("subject", "preheader"):
         try:
-            parts[field] = _one_line(render_string(getattr(design, field), context, field))
+            parts[field] = _one_line(render_string(getattr(design, field), context, field, html=False))
         except Exception as exc:  # noqa: BLE001 - a syntax error, or a variable whose lookup raised
             raise RenderError(f"design {design.slug}: the {field} failed to render: {_message(exc)}") from exc
     if not parts["subject"]:

@@ -131,6 +131,16 @@ def test_every_block_renders_into_inlined_table_html_with_absolute_links(custome
     assert voucher.code == "WINTER10"
 
 
+def test_subject_is_plain_text_and_text_blocks_escape_values(customer):
+    customer.first_name = "Tom & <Jerry>"
+    design = _design(slug="escape", subject="Hi {{ customer.first_name }}", preheader="For {{ customer.first_name }}",
+                     body=[{"type": "text", "value": "<p>Dear {{ customer.first_name }}</p>"}])
+    rendered = design_render(design, preview_context(customer=customer), preview=True)
+    assert rendered["subject"] == "Hi Tom & <Jerry>"
+    assert "Dear Tom &amp; &lt;Jerry&gt;" in rendered["html"] and "For Tom &amp; &lt;Jerry&gt;" in rendered["html"]
+    assert "<Jerry>" not in rendered["html"] and "Dear Tom & <Jerry>" in rendered["text"]
+
+
 def test_blocks_with_nothing_to_show_are_left_out(customer):
     design = _design(body=[{"type": "text", "value": "<p>News</p>"},
                            {"type": "voucher", "value": {"heading": "A gift", "text": ""}},
