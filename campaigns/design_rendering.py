@@ -99,7 +99,7 @@ def design_render(design: EmailDesign, context: dict, *, preview: bool = False) 
         "preferences_url": _url("ecrm:communication-preferences") or absolute("/")})
     html = _store_links(INLINER.inline(page))
     footer = (f"You receive this because you agreed to hear from {shop_name}.\n"
-              f"Unsubscribe: {unsubscribe}") if unsubscribe else f"This message is about your order with {shop_name}."
+              f"Unsubscribe: {unsubscribe}") if unsubscribe else f"This message is about your account or order with {shop_name}."
     text = "\n\n".join([shop_name, *filter(None, texts), "--", footer]).strip() + "\n"
     return {**parts, "html": html, "text": text}
 

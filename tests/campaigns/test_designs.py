@@ -232,3 +232,27 @@ def test_product_grid_newest_in_a_category_and_its_validation(customer):
     with pytest.raises(StructBlockValidationError):
         block.clean(block.to_python({"heading": "", "source": "chosen", "products": [], "category": None,
                                      "count": 4, "columns": 2}))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_sends_a_design_message(customer, site_pages, mail_workers):
+    """The worker process renders the design itself (Wagtail, css-inline, the recommender)."""
+    from oscar.test.factories import create_product
+
+    from campaigns.design_setup import starter_designs_ensure
+    from tests.campaigns.conftest import sent_mail
+    from tests.helpers import wait_for
+
+    starter_designs_ensure()
+    order = place_order(create_product(title="Kettle", price=Decimal("20.00"), num_in_stock=5), user=customer.user)
+    mail_workers("ok")
+    message, _ = message_enqueue(key=f"test:thanks:{order.pk}", source_kind="test", kind=Message.TRANSACTIONAL,
+                                 person_key=customer.person_key, user=customer.user, to_email=customer.email,
+                                 template="design:order-thanks", context={"order_id": order.pk})
+    assert wait_for(lambda: Message.objects.get(pk=message.pk).status == Message.SENT, timeout=60)
+    (email,) = sent_mail(mail_workers.folder)
+    assert email["Subject"] == f"Thank you for your order {order.number}" and "List-Unsubscribe" not in email
+    html = email.get_body(preferencelist=("html",)).get_content()
+    assert "Kettle" in html and "£20.00" in html and 'class="masthead" style="' in html
+    assert "This message is about your account or order" in html  # transactional: no unsubscribe footer
+    assert "Kettle" in email.get_body(preferencelist=("plain",)).get_content()
