@@ -98,8 +98,10 @@ def design_render(design: EmailDesign, context: dict, *, preview: bool = False) 
         "shop_name": shop_name, "home_url": absolute("/"), "unsubscribe_url": unsubscribe,
         "preferences_url": _url("ecrm:communication-preferences") or absolute("/")})
     html = _store_links(INLINER.inline(page))
-    footer = (f"You receive this because you agreed to hear from {shop_name}.\n"
-              f"Unsubscribe: {unsubscribe}") if unsubscribe else f"This message is about your account or order with {shop_name}."
+    if unsubscribe:
+        footer = f"You receive this because you agreed to hear from {shop_name}.\nUnsubscribe: {unsubscribe}"
+    else:
+        footer = f"This message is about your account or order with {shop_name}."
     text = "\n\n".join([shop_name, *filter(None, texts), "--", footer]).strip() + "\n"
     return {**parts, "html": html, "text": text}
 
@@ -172,4 +174,4 @@ def preview_context(*, customer=None, order=None, voucher=None, products=None, u
     return {"customer": customer, "user": getattr(customer, "user", None), "person_key": person_key,
             "order": order, "voucher": voucher, "products": products or [],
             "unsubscribe_url": unsubscribe_url(person_key=subscriber, channel="email", topic="all")
-            if subscriber else absolute("/")}
+            if subscriber else _url("ecrm:communication-preferences") or absolute("/")}
