@@ -1,6 +1,7 @@
 """A marketer edits an e-mail design in Wagtail's editor (its live preview panel renders the
-e-mail), then previews it in the dashboard as a customer found by search, in headless
-Chromium. With SCREENSHOTS=1 it also writes docs/screenshots/email-design-preview.png."""
+e-mail), then previews it in the dashboard as a customer found by search, sends herself a
+test and opens it under Dashboard → Campaigns → Sent mail, in headless Chromium.
+With SCREENSHOTS=1 it also writes docs/screenshots/email-design-preview.png."""
 
 import os
 from pathlib import Path
@@ -22,13 +23,14 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "ema
 
 
 def test_a_marketer_edits_a_design_and_previews_it_as_a_customer(browser, live_server, site_pages, shop,  # noqa: F811
-                                                                settings, make_staff):
+                                                                settings, make_staff, tmp_path):
     from campaigns.design_setup import starter_designs_ensure
     from campaigns.designs_models import EmailDesign
     from ecrm.services import profiles_refresh
     from recommender.training import train_version
 
     settings.CAMPAIGNS_BASE_URL = settings.RECOMMENDER_EMAIL_BASE_URL = live_server.url
+    settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH = "campaigns.sent_mail.FolderEmailBackend", str(tmp_path)
     products, users = shop
     users[0].first_name, users[0].last_name = "Grace", "Hopper"
     users[0].save()
@@ -73,6 +75,16 @@ def test_a_marketer_edits_a_design_and_previews_it_as_a_customer(browser, live_s
         assert mail.locator("a:has-text('tea')").count() >= 1  # her recommendations
         if os.environ.get("SCREENSHOTS") == "1":
             page.screenshot(path=str(SCREENSHOT), full_page=True)
+        # Send herself a test; the demo's folder backend keeps it for Dashboard → Campaigns → Sent mail.
+        page.click("#test-form button[type=submit]")
+        page.wait_for_load_state()
+        assert "sent to marketer@example.com" in page.inner_text(".alert-success")
+        page.click("a.dropdown-toggle:has-text('Campaigns')")
+        page.click("a.dropdown-item:has-text('Sent mail')")
+        page.click("a:has-text('[Test] Grace, gifts for everyone')")
+        sent = page.frame_locator("#mail-frame")
+        assert sent.locator("text=Hi Grace, we looked at what you like").count() == 1
+        assert "List-Unsubscribe-Post" in page.inner_text("#mail-headers")
     finally:
         page.close()
         connection.close()
