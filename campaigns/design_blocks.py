@@ -279,8 +279,8 @@ def voucher_summary(voucher) -> dict | None:
         return None
     if isinstance(voucher, dict):
         return voucher
-    benefit = voucher.benefit if voucher.offers.exists() else None
-    return {"code": voucher.code, "value": strip_tags(str(benefit.description)) if benefit else "",
+    offer = voucher.offers.select_related("benefit").first()
+    return {"code": voucher.code, "value": strip_tags(str(offer.benefit.description)) if offer else "",
             "expires": voucher.end_datetime}
 
 
