@@ -66,10 +66,11 @@ class DesignPreviewView(StaffPermission, TemplateView):
         design = get_object_or_404(EmailDesign, pk=pk)
         form = PreviewForm(self.request.GET or None)
         data = form.cleaned_data if form.is_valid() else {}
-        customer = data.get("customer")
+        can_pick = self.request.user.has_perm("ecrm.view_profile")  # customers' data: the support desk's right
+        customer = data.get("customer") if can_pick else None
         context = super().get_context_data(design=design, form=form, customer=customer,
                                            test_form=TestForm(initial={"to": self.request.user.email}), **kwargs)
-        if data.get("q"):
+        if data.get("q") and can_pick:
             context["found"] = [(profile, _query(form, customer=profile.pk, q="", order=""))
                                 for profile in customer_search(data["q"], limit=10)]
         order = form.order_of(customer) if data else None
@@ -80,7 +81,7 @@ class DesignPreviewView(StaffPermission, TemplateView):
         except RenderError as exc:
             context["error"] = str(exc)
         orders = customer_orders(customer).order_by("-date_placed")[:10] if customer else []
-        context.update(order=order, order_links=[(o, _query(form, order=o.pk)) for o in orders],
+        context.update(can_pick=can_pick, order=order, order_links=[(o, _query(form, order=o.pk)) for o in orders],
                        can_test=self.request.user.has_perm("campaigns.send_test_emaildesign"),
                        can_edit=self.request.user.has_perm("campaigns.change_emaildesign"))
         return context
@@ -100,9 +101,10 @@ class DesignTestSendView(StaffPermission, View):
             return redirect(back)
         back += "?" + _query(form)
         data = form.cleaned_data
+        customer = data["customer"] if request.user.has_perm("ecrm.view_profile") else None
         try:
             design_test_send(design=design_version(design, draft=data["draft"]), to_email=test.cleaned_data["to"],
-                             sender=request.user, customer=data["customer"], order=form.order_of(data["customer"]),
+                             sender=request.user, customer=customer, order=form.order_of(customer),
                              voucher=sample_voucher() if data["voucher"] else None)
         except RenderError as exc:
             messages.error(request, f"Not sent: {exc}")

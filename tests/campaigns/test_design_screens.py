@@ -191,3 +191,19 @@ def test_the_folder_backend_and_the_sent_mail_viewer(settings, tmp_path, gift_gu
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert client.get("/dashboard/campaigns/sent-mail/").status_code == 404
     assert "/dashboard/campaigns/sent-mail/" not in client.get("/dashboard/").content.decode()
+
+
+def test_picking_a_customer_needs_the_right_to_see_customers(gift_guide, customer, make_staff):
+    from django.contrib.auth.models import Permission
+
+    designer = make_staff("designer@example.com")
+    designer.user_permissions.add(Permission.objects.get(codename="view_emaildesign"),
+                                  Permission.objects.get(codename="send_test_emaildesign"))
+    client = _client(designer)
+    page = client.get(f"/dashboard/campaigns/designs/{gift_guide.pk}/preview/", {"q": "Ada", "customer": customer.pk})
+    assert page.status_code == 200 and page.context["customer"] is None and "found" not in page.context
+    assert page.context["rendered"]["subject"] == "Hello, your gift guide is here"  # nobody in particular
+    client.post(f"/dashboard/campaigns/designs/{gift_guide.pk}/test/", {"customer": customer.pk,
+                                                                         "to": "designer@example.com"})
+    (email,) = mail.outbox
+    assert "Ada" not in email.body and "rendered for nobody in particular" in email.extra_headers["X-Campaigns-Test"]
