@@ -157,7 +157,8 @@ class ProductGridBlock(EmailBlockMixin, blocks.StructBlock):
         return value
 
     def get_context(self, value, parent_context=None):
-        from campaigns.design_products import grid_products, product_cards
+        from campaigns.design_products import grid_products
+        from recommender.email import product_cards
 
         context = super().get_context(value, parent_context)
         products = grid_products(value, context)

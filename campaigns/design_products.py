@@ -12,7 +12,7 @@ import time
 
 from oscar.core.loading import get_model
 
-from recommender.email import EmailBlock, product_cards, recommendations_block  # noqa: F401 (product_cards)
+from recommender.email import EmailBlock, recommendations_block
 from recommender.serving import recommendations_for
 from recommender.slots import PRODUCT_SLOTS
 

@@ -141,6 +141,7 @@ def test_wagtail_editor_refuses_a_broken_subject_and_previews_live(gift_guide, c
     assert editor.status_code == 200
     html = editor.content.decode()
     assert "Personal recommendations" in html and "Product grid" in html and "Order summary" in html
+    assert f"/dashboard/campaigns/designs/{gift_guide.pk}/preview/" in html  # the header button
     data = _form_data(subject="Hi {{ customer.first_name|nosuchfilter }}")
     saved = client.post(edit_url, data)
     assert saved.status_code == 200  # the form again, with the reason

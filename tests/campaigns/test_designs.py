@@ -69,7 +69,7 @@ def test_every_block_renders_into_inlined_table_html_with_absolute_links(custome
     train_version()
     image = _wagtail_image()
     order = place_order(products["tea"], products["cup"], user=customer.user)
-    design = _design(body=[
+    _design(body=[
         {"type": "text", "value": '<h2>Winter</h2><p>Hi {{ customer.first_name }}, see <a href="/catalogue/">what is new</a>.</p>'},
         {"type": "image", "value": {"image": image.pk, "alt": "", "width": 500, "link": "/offers/"}},
         {"type": "button", "value": {"text": "Shop now", "link": "/catalogue/", "colour": "#0b5cad", "align": "center"}},
