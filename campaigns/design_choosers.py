@@ -19,13 +19,13 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 class _SearchForm(BaseFilterForm):
     q = forms.CharField(label="Search", required=False,
                         widget=forms.TextInput(attrs={"placeholder": "Search"}))
-    fields: tuple[str, ...] = ()
+    search_fields: tuple[str, ...] = ()  # model fields matched with icontains
 
     def filter(self, objects):
         query = (self.cleaned_data.get("q") or "").strip()
         if query:
             match = Q()
-            for field in self.fields:
+            for field in self.search_fields:
                 match |= Q(**{f"{field}__icontains": query})
             objects = objects.filter(match)
             self.is_searching, self.search_query = True, query
@@ -33,11 +33,11 @@ class _SearchForm(BaseFilterForm):
 
 
 class ProductSearchForm(_SearchForm):
-    fields = ("title", "upc")
+    search_fields = ("title", "upc")
 
 
 class CategorySearchForm(_SearchForm):
-    fields = ("name",)
+    search_fields = ("name",)
 
 
 class _ProductColumns:

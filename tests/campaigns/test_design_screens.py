@@ -208,3 +208,16 @@ def test_picking_a_customer_needs_the_right_to_see_customers(gift_guide, custome
                                                                          "to": "designer@example.com"})
     (email,) = mail.outbox
     assert "Ada" not in email.body and "rendered for nobody in particular" in email.extra_headers["X-Campaigns-Test"]
+
+
+def test_the_product_and_category_choosers_search_oscars_catalogue(site_pages, product, make_staff):
+    from oscar.apps.catalogue.categories import create_from_breadcrumbs
+
+    create_from_breadcrumbs("Kitchen > Kettles")
+    client = _client(make_staff("marketer@example.com", group="Marketing"))
+    found = client.get("/cms/campaigns_product_chooser/", {"q": "kett"})
+    assert found.status_code == 200 and "Kettle" in found.json()["html"]
+    assert "Kettle" not in client.get("/cms/campaigns_product_chooser/results/", {"q": "nothing"}).content.decode()
+    chosen = client.get(f"/cms/campaigns_product_chooser/chosen/{product.pk}/")
+    assert chosen.json()["result"]["id"] == str(product.pk)
+    assert "Kettles" in client.get("/cms/campaigns_category_chooser/", {"q": "kett"}).json()["html"]
