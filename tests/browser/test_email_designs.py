@@ -89,3 +89,37 @@ def test_a_marketer_edits_a_design_and_previews_it_as_a_customer(browser, live_s
         page.close()
         connection.close()
 
+
+
+def test_a_marketer_composes_a_design_with_a_chosen_product(browser, live_server, site_pages, make_staff, settings,
+                                                             product_in_stock):
+    from campaigns.designs_models import EmailDesign
+
+    settings.CAMPAIGNS_BASE_URL = settings.RECOMMENDER_EMAIL_BASE_URL = live_server.url
+    make_staff("marketer@example.com", group=MARKETING)
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    try:
+        log_in(page, live_server.url, "marketer@example.com")
+        page.goto(f"{live_server.url}/cms/")
+        page.click(".sidebar-menu-item__link:has-text('E-mail designs')")
+        page.goto(f"{live_server.url}/cms/snippets/campaigns/emaildesign/add/")
+        page.fill("#id_name", "Kitchen news")
+        page.fill("#id_slug", "kitchen-news")
+        page.fill("#id_subject", "News for {{ customer.first_name|default:'you' }}")
+        page.click("button.c-sf-add-button")
+        page.click("text=Product grid")
+        page.fill("input[id$='-value-heading']", "Back in the kitchen")
+        page.click("button:has-text('Choose a product')")
+        modal = page.locator(".modal")
+        modal.locator("input[name=q]").fill("skillet")
+        modal.locator("a:has-text('Cast Iron Skillet 26cm')").click()
+        page.wait_for_selector(".modal", state="hidden")
+        page.click(".w-dropdown__toggle:has-text('More actions')")
+        page.click("button:has-text('Publish')")
+        page.wait_for_url("**/cms/snippets/campaigns/emaildesign/")
+    finally:
+        page.close()
+        connection.close()
+    design = EmailDesign.objects.get(slug="kitchen-news")
+    assert design.live and design.body[0].block_type == "product_grid"
+    assert [p.pk for p in design.body[0].value["products"]] == [product_in_stock.pk]
