@@ -74,3 +74,17 @@ def check_https_links(app_configs=None, **kwargs) -> list:
                         "unsubscribe needs an https:// List-Unsubscribe URL, and mailbox providers ignore others.",
                         hint="Set SITE_URL to the store's public https:// address.", id="campaigns.W001")]
     return []
+
+
+@register()
+def check_sent_mail_folder(app_configs=None, **kwargs) -> list:
+    """The demo's folder backend needs a folder to write to."""
+    from django.conf import settings
+
+    from campaigns.sent_mail import BACKEND
+
+    if getattr(settings, "EMAIL_BACKEND", "") == BACKEND and not getattr(settings, "EMAIL_FILE_PATH", ""):
+        return [Error(f"EMAIL_BACKEND is {BACKEND} but EMAIL_FILE_PATH is not set.",
+                      hint="Set EMAIL_FILE_PATH to the folder each message is written to as an .eml file.",
+                      id="campaigns.E101")]
+    return []

@@ -137,3 +137,4 @@ class HoldoutMember(models.Model):
 
 
 from campaigns.flow_models import *  # noqa: F401,F403,E402
+from campaigns.designs_models import *  # noqa: F401,F403,E402

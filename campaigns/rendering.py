@@ -3,7 +3,8 @@ plain-text part and, for marketing, the unsubscribe link and RFC 8058 headers.
 
 Templates are Oscar's communication event types (dashboard → Content → Email templates):
 the database fields when staff have written them, else the file templates
-``oscar/communication/emails/commtype_<code>_{subject.txt,body.txt,body.html}``.
+``oscar/communication/emails/commtype_<code>_{subject.txt,body.txt,body.html}``; or, for
+``design:<slug>``, an e-mail design composed in Wagtail (``campaigns.design_rendering``).
 Each source kind (order status now; flow steps and broadcasts later) adds its own context
 through ``CONTEXT_BUILDERS``.
 """
@@ -54,8 +55,12 @@ def render(message: Message) -> dict:
     """{"subject", "text", "html", "unsubscribe_url"} for the message, or RenderError."""
     try:
         context = message_context(message)
-        event_type = CommunicationEventType.objects.get(code=message.template)
-        parts = event_type.get_messages(context)
+        if message.template.startswith("design:"):
+            from campaigns.design_rendering import message_parts
+
+            parts = message_parts(message, context)
+        else:
+            parts = CommunicationEventType.objects.get(code=message.template).get_messages(context)
     except CommunicationEventType.DoesNotExist:
         raise RenderError(f"no e-mail template with code {message.template!r} "
                           "(dashboard → Content → Email templates)") from None

@@ -106,3 +106,13 @@ def recommendations_block(person: str, *, email: str, slot: str = "for_you", pro
                "rows": [items[i:i + columns] for i in range(0, len(items), columns)]}
     return EmailBlock(label, items, render_to_string("recommender/email/recommendations_block.html", context),
                       render_to_string("recommender/email/recommendations_block.txt", context).strip() + "\n")
+
+
+def product_cards(products, *, link_parameters: dict | None = None) -> list[dict]:
+    """Products chosen without the recommender (a marketer's pick, a category's newest) in
+    the shape ``recommendations_block.html`` shows: title, absolute url (with
+    ``link_parameters``, no attribution token), absolute image url and price."""
+    root, strategy = base_url(), Selector().strategy()
+    query = f"?{urlencode(link_parameters)}" if link_parameters else ""
+    return [{"title": product.get_title(), "url": f"{root}{product.get_absolute_url()}{query}",
+             "image_url": _image_url(product, root), "price": _price(product, strategy)} for product in products]

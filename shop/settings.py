@@ -285,7 +285,9 @@ EMAIL_BACKEND = config.env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if config.env_str("EMAIL_HOST")
-    else "django.core.mail.backends.filebased.EmailBackend",
+    # No SMTP server (the demo): each message is an .eml file in EMAIL_FILE_PATH, listed under
+    # Dashboard → Campaigns → Sent mail.
+    else "campaigns.sent_mail.FolderEmailBackend",
 )
 EMAIL_FILE_PATH = str(BASE_DIR / "var" / "sent-mail")
 EMAIL_HOST = config.env_str("EMAIL_HOST", "localhost")
@@ -357,6 +359,13 @@ OSCAR_ORDER_STATUS_CASCADE = {status: status for status in OSCAR_ORDER_STATUS_PI
 
 
 
+def _writes_mail_to_folder() -> bool:
+    """Dashboard → Campaigns → Sent mail exists only while mail goes to the folder (the demo)."""
+    from campaigns.sent_mail import enabled
+
+    return enabled()
+
+
 def _staff_with(permission: str):
     """A menu entry's access rule: staff holding ``permission`` (what its views require)."""
     return lambda user, *args: user.is_staff and user.has_perm(permission)
@@ -414,6 +423,10 @@ OSCAR_DASHBOARD_NAVIGATION = _with_segment_offers(OSCAR_DASHBOARD_NAVIGATION) + 
              "access_fn": _staff_with("campaigns.view_suppression")},
             {"label": _("Flows"), "url_name": "campaigns-dashboard:flows",
              "access_fn": _staff_with("campaigns.view_flow")},
+            {"label": _("E-mail designs"), "url_name": "campaigns-dashboard:designs",
+             "access_fn": _staff_with("campaigns.view_emaildesign")},
+            {"label": _("Sent mail"), "url_name": "campaigns-dashboard:sent-mail",
+             "access_fn": lambda user, *args: _staff_with("campaigns.view_message")(user) and _writes_mail_to_folder()},
         ],
     },
     {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns.dashboard import flow_views, views
+from campaigns.dashboard import design_views, flow_views, sent_mail_views, views
 
 app_name = "campaigns-dashboard"
 
@@ -25,4 +25,9 @@ urlpatterns = [
     path("flows/<int:pk>/steps/<int:step_pk>/up/", flow_views.StepActionView.as_view(action="up"), name="flow-step-up"),
     path("flows/<int:pk>/steps/<int:step_pk>/down/", flow_views.StepActionView.as_view(action="down"),
          name="flow-step-down"),
+    path("designs/", design_views.DesignListView.as_view(), name="designs"),
+    path("designs/<int:pk>/preview/", design_views.DesignPreviewView.as_view(), name="design-preview"),
+    path("designs/<int:pk>/test/", design_views.DesignTestSendView.as_view(), name="design-test"),
+    path("sent-mail/", sent_mail_views.SentMailListView.as_view(), name="sent-mail"),
+    path("sent-mail/<str:name>/", sent_mail_views.SentMailDetailView.as_view(), name="sent-mail-message"),
 ]

@@ -16,6 +16,14 @@ from tests.helpers import subprocess_env
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def fresh_design_products():
+    """E-mail designs cache the newest/popular products for a minute: none carries over."""
+    from campaigns.design_products import shared_products_clear
+
+    shared_products_clear()
+
+
 @pytest.fixture
 def customer(db):
     """A registered customer with an ecrm profile (no consent given yet)."""

@@ -31,3 +31,14 @@ def test_deploy_check_wants_https_links(settings):
     assert _ids(check_https_links()) == {"campaigns.W001"}
     settings.CAMPAIGNS_BASE_URL = "https://shop.example"
     assert check_https_links() == []
+
+
+def test_the_folder_mail_backend_needs_its_folder(settings):
+    from campaigns.checks import check_sent_mail_folder
+
+    settings.EMAIL_BACKEND = "campaigns.sent_mail.FolderEmailBackend"
+    settings.EMAIL_FILE_PATH = "/tmp/sent-mail"
+    assert check_sent_mail_folder() == []
+    settings.EMAIL_FILE_PATH = ""
+    (problem,) = check_sent_mail_folder()
+    assert problem.id == "campaigns.E101" and "EMAIL_FILE_PATH is not set" in problem.msg
