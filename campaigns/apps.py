@@ -15,3 +15,8 @@ class CampaignsConfig(AppConfig):
         from campaigns.order_status import event_types_ensure
 
         post_migrate.connect(event_types_ensure, sender=self, dispatch_uid="campaigns.event_types")
+
+        from campaigns import occasions, stock_history  # noqa: F401  occasion at checkout; price history
+        from campaigns.trigger_templates import event_types_ensure as trigger_event_types_ensure
+
+        post_migrate.connect(trigger_event_types_ensure, sender=self, dispatch_uid="campaigns.trigger_event_types")

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from campaigns.models import ContactPreference, HoldoutMember, Message, Suppression
+from campaigns.models import ContactPreference, HoldoutMember, Message, Occasion, Suppression
 
 MESSAGE_FIELDS = ["key", "kind", "topic", "to_email", "template", "status", "created_at", "due_at",
                   "sent_at", "subject", "body_text", "delivery_event"]
+
+
+def _occasions(person):
+    scope = Q(person_key__in=person.users)
+    if person.user:
+        scope |= Q(user=person.user)
+    return Occasion.objects.filter(scope)
 
 
 def _messages(person):
@@ -32,19 +39,23 @@ class _PersonalData:
                                       .values("email", "reason", "detail", "created_at")),
             "campaign_holdouts.json": list(HoldoutMember.objects.filter(person_key__in=person.users)
                                            .values("campaign", "window", "at")),
+            "gift_occasions.json": list(_occasions(person).values("recipient", "kind", "month", "day", "note",
+                                                                  "order__number", "created_at")),
         }
 
     def plan(self, person) -> dict:
         return {"campaign messages": _messages(person).count(),
                 "campaign preferences": ContactPreference.objects.filter(person_key__in=person.users).count(),
                 "suppressed addresses": Suppression.objects.filter(email__in=person.emails).count(),
-                "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count()}
+                "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count(),
+                "gift occasions": _occasions(person).count()}
 
     def erase(self, person) -> dict:
         return {"campaigns.Message": _messages(person).delete()[0],
                 "campaigns.ContactPreference": ContactPreference.objects.filter(person_key__in=person.users).delete()[0],
                 "campaigns.Suppression": Suppression.objects.filter(email__in=person.emails).delete()[0],
-                "campaigns.HoldoutMember": HoldoutMember.objects.filter(person_key__in=person.users).delete()[0]}
+                "campaigns.HoldoutMember": HoldoutMember.objects.filter(person_key__in=person.users).delete()[0],
+                "campaigns.Occasion": _occasions(person).delete()[0]}
 
 
 personal_data = _PersonalData()
