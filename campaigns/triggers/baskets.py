@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from campaigns.triggers.base import Due, Param, Trigger, register
-from campaigns.triggers.sql import EVENT_PERSON, EVENT_PERSON_JOINS, REACHABLE, days, hours, rows
+from campaigns.triggers.sql import EVENT_PERSON, EVENT_PERSON_JOINS, ORDER_PERSON, REACHABLE, days, hours, rows
 
 DELAY = Param("delay_hours", "Wait after the last change (hours)", "float", default=4, min=0.25, max=24 * 14,
               help="how long the basket must sit untouched before the first message")
@@ -50,25 +50,30 @@ def find_abandoned_baskets(settings: dict, now: datetime):
 
 def find_abandoned_checkouts(settings: dict, now: datetime):
     ready, oldest = now - hours(settings["delay_hours"]), now - days(settings["max_age_days"])
+    # The latest start per visitor, resolved to people, then the latest per person; orders
+    # after it are found by a hash join on the person, not a look-up per start.
     found = rows(f"""
-        WITH started AS (
+        WITH raw AS (
+            SELECT DISTINCT ON (e.user_id, e.anonymous_id) e.user_id, e.anonymous_id, e.id, e.timestamp,
+                   e.properties->>'cart_id' AS cart, e.properties->'products' AS products
+            FROM tracking_event e
+            WHERE e.event = 'Checkout Started' AND e.timestamp > %(oldest)s AND e.timestamp <= %(now)s
+            ORDER BY e.user_id, e.anonymous_id, e.timestamp DESC, e.id DESC),
+        started AS (
             SELECT DISTINCT ON (person) person, id, timestamp, cart, products FROM (
-                SELECT {EVENT_PERSON} AS person, e.id, e.timestamp, e.properties->>'cart_id' AS cart,
-                       e.properties->'products' AS products
-                FROM tracking_event e {EVENT_PERSON_JOINS}
-                WHERE e.event = 'Checkout Started' AND e.timestamp > %(oldest)s AND e.timestamp <= %(now)s) s
-            WHERE person IS NOT NULL ORDER BY person, timestamp DESC, id DESC)
+                SELECT {EVENT_PERSON} AS person, e.* FROM raw e {EVENT_PERSON_JOINS}) s
+            WHERE person IS NOT NULL ORDER BY person, timestamp DESC, id DESC),
+        ordered AS (
+            SELECT {ORDER_PERSON} AS person, MAX(o.date_placed) AS last FROM order_order o
+            WHERE o.date_placed > %(oldest)s AND o.date_placed <= %(now)s GROUP BY 1)
         SELECT s.person, s.id, s.timestamp, s.cart, b.id,
                ARRAY(SELECT x->>'product_id' FROM jsonb_array_elements(
                    CASE WHEN jsonb_typeof(s.products) = 'array' THEN s.products ELSE '[]'::jsonb END) x)
         FROM started s
         JOIN ecrm_profile p ON p.person_key = s.person AND {REACHABLE}
+        LEFT JOIN ordered od ON od.person = s.person
         LEFT JOIN basket_basket b ON s.cart ~ '^[0-9]{{1,18}}$' AND b.id = s.cart::bigint AND b.status <> 'Submitted'
-        WHERE s.timestamp <= %(ready)s
-          AND NOT EXISTS (SELECT 1 FROM order_order o WHERE o.date_placed >= s.timestamp AND o.date_placed <= %(now)s
-                          AND (o.user_id = CASE WHEN s.person ~ '^[0-9]{{1,18}}$' THEN s.person::bigint END
-                               OR (s.person LIKE 'email:%%' AND o.user_id IS NULL
-                                   AND LOWER(o.guest_email) = SUBSTRING(s.person FROM 7))))
+        WHERE s.timestamp <= %(ready)s AND (od.last IS NULL OR od.last < s.timestamp)
           AND NOT EXISTS (SELECT 1 FROM order_order o WHERE s.cart ~ '^[0-9]{{1,18}}$' AND o.basket_id = s.cart::bigint)""",
                  {"now": now, "ready": ready, "oldest": oldest})
     delay = hours(settings["delay_hours"])

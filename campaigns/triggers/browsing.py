@@ -11,31 +11,41 @@ from __future__ import annotations
 from datetime import datetime
 
 from campaigns.triggers.base import Due, Param, Trigger, register
-from campaigns.triggers.sql import EVENT_PERSON, EVENT_PERSON_JOINS, REACHABLE, days, hours, iso_week, rows
+from campaigns.triggers.sql import (EVENT_PERSON, EVENT_PERSON_JOINS, ORDER_PERSON, REACHABLE, days, hours, iso_week,
+                                    rows)
 
 MAX_PRODUCTS = 4
 
 
 def find_browse_abandonment(settings: dict, now: datetime):
     since, quiet = now - days(settings["period_days"]), now - hours(settings["delay_hours"])
+    # Events are counted per visitor and product first, then resolved to people (far fewer
+    # identity look-ups than one per event); purchases and additions are anti-joined by hash.
     found = rows(f"""
-        WITH activity AS (
-            SELECT {EVENT_PERSON} AS person, e.event, e.properties->>'product_id' AS product, e.timestamp
-            FROM tracking_event e {EVENT_PERSON_JOINS}
-            WHERE e.event IN ('Product Viewed', 'Product Added') AND e.timestamp > %(since)s
-              AND e.timestamp <= %(now)s AND e.properties->>'product_id' ~ '^[0-9]{{1,18}}$'),
-        viewed AS (
-            SELECT person, product::bigint AS product, COUNT(*) AS views, MAX(timestamp) AS last_view
-            FROM activity WHERE event = 'Product Viewed' AND person IS NOT NULL
-            GROUP BY person, product HAVING COUNT(*) >= %(views)s),
+        WITH raw AS (
+            SELECT e.user_id, e.anonymous_id, e.event, e.properties->>'product_id' AS product,
+                   COUNT(*) AS n, MAX(e.timestamp) AS last
+            FROM tracking_event e
+            WHERE e.event IN ('Product Viewed', 'Product Added') AND e.timestamp > %(since)s AND e.timestamp <= %(now)s
+            GROUP BY 1, 2, 3, 4),
+        activity AS (
+            SELECT {EVENT_PERSON} AS person, e.event, e.product, SUM(e.n) AS n, MAX(e.last) AS last
+            FROM raw e {EVENT_PERSON_JOINS}
+            WHERE e.product ~ '^[0-9]{{1,18}}$' GROUP BY 1, 2, 3),
+        bought AS (
+            SELECT DISTINCT {ORDER_PERSON} AS person, l.product_id::text AS product
+            FROM order_order o JOIN order_line l ON l.order_id = o.id
+            WHERE o.date_placed > %(since)s AND o.date_placed <= %(now)s AND l.product_id IS NOT NULL),
         hesitated AS (
-            SELECT v.* FROM viewed v JOIN ecrm_profile p ON p.person_key = v.person AND {REACHABLE}
-            WHERE NOT EXISTS (SELECT 1 FROM activity a WHERE a.person = v.person AND a.event = 'Product Added'
-                              AND a.product = v.product::text)
-              AND NOT EXISTS (SELECT 1 FROM order_order o JOIN order_line l ON l.order_id = o.id
-                              WHERE l.product_id = v.product AND o.date_placed > %(since)s AND o.date_placed <= %(now)s
-                                AND (o.user_id::text = v.person OR 'email:' || LOWER(o.guest_email) = v.person)))
-        SELECT person, ARRAY_AGG(product ORDER BY views DESC, last_view DESC), MAX(last_view)
+            -- NOT IN over a small set: a hashed look-up (the planner cannot estimate these
+            -- aggregates well enough to choose a hash anti-join itself).
+            SELECT v.person, v.product, v.n AS views, v.last AS last_view FROM activity v
+            JOIN ecrm_profile p ON p.person_key = v.person AND {REACHABLE}
+            WHERE v.event = 'Product Viewed' AND v.n >= %(views)s AND v.person IS NOT NULL
+              AND (v.person, v.product) NOT IN (SELECT a.person, a.product FROM activity a
+                                                WHERE a.event = 'Product Added' AND a.person IS NOT NULL)
+              AND (v.person, v.product) NOT IN (SELECT b.person, b.product FROM bought b))
+        SELECT person, ARRAY_AGG(product::bigint ORDER BY views DESC, last_view DESC, product), MAX(last_view)
         FROM hesitated GROUP BY person HAVING MAX(last_view) <= %(quiet)s""",
                  {"since": since, "now": now, "quiet": quiet, "views": settings["min_views"]})
     week, delay = iso_week(now), hours(settings["delay_hours"])

@@ -22,22 +22,25 @@ customer's favourite categories or brands (ecrm's profile). Once a week at most.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
 from campaigns.triggers.base import Due, Param, Trigger, register
-from campaigns.triggers.sql import (EVENT_PERSON, EVENT_PERSON_JOINS, NOT_PURCHASED, REACHABLE, days, iso_week,
-                                    rows)
+from campaigns.triggers.sql import (EVENT_PERSON, EVENT_PERSON_JOINS, NOT_PURCHASED, ORDER_PERSON, REACHABLE, days,
+                                    iso_week, rows)
 
-PRODUCT_ID = "e.properties->>'product_id' ~ '^[0-9]{1,18}$'"
 INTEREST = f"""
+    viewed AS (
+        SELECT e.user_id, e.anonymous_id, e.properties->>'product_id' AS product, MAX(e.timestamp) AS at
+        FROM tracking_event e
+        WHERE e.event = 'Product Viewed' AND e.timestamp > %(viewed_since)s AND e.timestamp <= %(now)s
+          AND e.properties->>'product_id' = ANY(%(product_texts)s)
+        GROUP BY 1, 2, 3),
     interest AS (
         SELECT person, product, MAX(at) AS at FROM (
-            SELECT {EVENT_PERSON} AS person, (e.properties->>'product_id')::bigint AS product, e.timestamp AS at
-            FROM tracking_event e {EVENT_PERSON_JOINS}
-            WHERE e.event = 'Product Viewed' AND e.timestamp > %(viewed_since)s AND e.timestamp <= %(now)s
-              AND {PRODUCT_ID}
-              AND (e.properties->>'product_id')::bigint = ANY(%(products)s)
+            SELECT {EVENT_PERSON} AS person, e.product::bigint AS product, e.at
+            FROM viewed e {EVENT_PERSON_JOINS}
             UNION ALL
             SELECT w.owner_id::text, l.product_id, w.date_created
             FROM wishlists_line l JOIN wishlists_wishlist w ON w.id = l.wishlist_id
@@ -46,7 +49,13 @@ INTEREST = f"""
             SELECT COALESCE(a.user_id::text, 'email:' || LOWER(a.email)), a.product_id, a.date_created
             FROM customer_productalert a
             WHERE a.status = 'Active' AND a.product_id = ANY(%(products)s) AND a.date_created <= %(now)s
-        ) i WHERE person IS NOT NULL GROUP BY person, product)"""
+        ) i WHERE person IS NOT NULL GROUP BY person, product),
+    bought AS (
+        SELECT {ORDER_PERSON} AS person, l.product_id AS product, MAX(o.date_placed) AS last
+        FROM order_order o JOIN order_line l ON l.order_id = o.id
+        WHERE l.product_id = ANY(%(products)s) AND o.date_placed >= %(since_changes)s AND o.date_placed <= %(now)s
+          AND o.status <> ALL(%(not_purchased)s)
+        GROUP BY 1, 2)"""
 # The snapshot in force at %(now)s for each stock record that changed in the period.
 CHANGED = """
     SELECT s.id, s.product_id, s.price, s.recorded_at, prev.price, prev.in_stock
@@ -57,11 +66,6 @@ CHANGED = """
     WHERE s.recorded_at > %(oldest)s AND s.recorded_at <= %(now)s AND s.in_stock
       AND NOT EXISTS (SELECT 1 FROM campaigns_stocksnapshot y WHERE y.stockrecord_id = s.stockrecord_id
                       AND (y.recorded_at, y.id) > (s.recorded_at, s.id) AND y.recorded_at <= %(now)s)"""
-NOT_BOUGHT_SINCE = f"""NOT EXISTS (
-    SELECT 1 FROM order_order o JOIN order_line ol ON ol.order_id = o.id
-    WHERE ol.product_id = i.product AND o.date_placed >= %(since_changes)s AND o.date_placed <= %(now)s
-      AND o.status <> ALL(%(not_purchased)s)
-      AND (o.user_id::text = i.person OR (o.user_id IS NULL AND 'email:' || LOWER(o.guest_email) = i.person)))"""
 VIEWED_WITHIN = Param("viewed_within_days", "Views count within (days)", "int", default=30, min=1, max=365)
 
 
@@ -77,9 +81,11 @@ def _interested(changes: dict[int, datetime], now: datetime, settings: dict, ext
         JOIN ecrm_profile p ON p.person_key = i.person AND {REACHABLE}
         JOIN UNNEST(%(products)s::bigint[], %(changed_at)s::timestamptz[]) AS c(product, changed_at)
              ON c.product = i.product AND i.at < c.changed_at
+        LEFT JOIN bought b ON b.person = i.person AND b.product = i.product
         {extra_join}
-        WHERE {NOT_BOUGHT_SINCE}""",
+        WHERE b.last IS NULL OR b.last < c.changed_at""",
                 {"now": now, "products": list(changes), "changed_at": list(changes.values()),
+                 "product_texts": [str(p) for p in changes],
                  "viewed_since": now - days(settings["max_age_days"] + settings["viewed_within_days"]),
                  "since_changes": min(changes.values()), "not_purchased": list(NOT_PURCHASED)})
 
@@ -114,6 +120,13 @@ def find_price_drops(settings: dict, now: datetime):
                       {"product_ids": [product], "price_was": str(seen_price), "price_now": str(price)}, at=at)
 
 
+def _names(value) -> list:
+    """A profile's favourites (a JSON list of names; anything else counts as none)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [name for name in value if isinstance(name, str)] if isinstance(value, list) else []
+
+
 def find_new_arrivals(settings: dict, now: datetime):
     since = now - days(settings["days"])
     tags = rows("""
@@ -135,21 +148,21 @@ def find_new_arrivals(settings: dict, now: datetime):
     categories = sorted({name for kind, name in by_tag if kind == "category"})
     brands = sorted({name for kind, name in by_tag if kind == "brand"})
     found = rows(f"""
-        SELECT p.person_key, ARRAY(SELECT jsonb_array_elements_text(
-                   CASE WHEN jsonb_typeof(p.favourite_categories) = 'array' THEN p.favourite_categories
-                        ELSE '[]' END) INTERSECT SELECT UNNEST(%(categories)s::text[])),
-               ARRAY(SELECT jsonb_array_elements_text(
-                   CASE WHEN jsonb_typeof(p.favourite_brands) = 'array' THEN p.favourite_brands
-                        ELSE '[]' END) INTERSECT SELECT UNNEST(%(brands)s::text[]))
-        FROM ecrm_profile p
-        WHERE {REACHABLE} AND (p.favourite_categories ?| %(categories)s::text[] OR p.favourite_brands ?| %(brands)s::text[])""",
+        SELECT p.person_key, p.favourite_categories, p.favourite_brands FROM ecrm_profile p
+        WHERE {REACHABLE} AND (p.favourite_categories ?| %(categories)s::text[]
+                               OR p.favourite_brands ?| %(brands)s::text[])""",
                  {"categories": categories, "brands": brands})
-    week = iso_week(now)
+    week, chosen = iso_week(now), {}
     for person, favourite_categories, favourite_brands in found:
-        products = {p for name in favourite_categories for p in by_tag[("category", name)]}
-        products |= {p for name in favourite_brands for p in by_tag[("brand", name)]}
-        newest = sorted(products, key=lambda p: (created[p], p), reverse=True)[:settings["max_products"]]
-        if len(products) >= settings["min_products"]:
+        # Customers share favourites: each combination (as stored) is worked out once.
+        favourites = (str(favourite_categories), str(favourite_brands))
+        if favourites not in chosen:
+            products = {p for name in _names(favourite_categories) for p in by_tag.get(("category", name), ())}
+            products |= {p for name in _names(favourite_brands) for p in by_tag.get(("brand", name), ())}
+            newest = sorted(products, key=lambda p: (created[p], p), reverse=True)[:settings["max_products"]]
+            chosen[favourites] = newest if len(products) >= settings["min_products"] else None
+        newest = chosen[favourites]
+        if newest:
             yield Due(person, week, {"product_ids": newest}, at=created[newest[0]])
 
 

@@ -5,7 +5,7 @@ told us about at checkout.
 ``max_age_hours``, ``delay_hours`` ago. Once per customer (``window`` = ``welcome``).
 
 *Birthday*: ``days_before`` the anniversary of the profile's ``birthday`` trait (Segment's
-reserved identify trait: ``1990-05-14``, or ``05-14`` without a year), on the store's
+reserved identify trait: ``1990-05-14``, or ``--05-14`` without a year), on the store's
 calendar; 29 February is celebrated on the 28th in other years. Once a year (``window`` =
 the year).
 
@@ -16,7 +16,8 @@ with what they bought for it, then the store's best sellers. Once per occasion a
 
 from __future__ import annotations
 
-from datetime import datetime
+import calendar
+from datetime import date, datetime, timedelta
 
 from campaigns.triggers.base import Due, Param, Trigger, register
 from campaigns.triggers.products import best_sellers, bought_together, together_with
@@ -45,18 +46,30 @@ def _reminder_params(settings: dict, now: datetime) -> dict:
     return {"today": today, "year": today.year, "days_before": settings["days_before"]}
 
 
+def reminder_days(today: date, days_before: int) -> dict[str, date]:
+    """"MM-DD" -> the anniversary it falls on, for every anniversary from ``today`` to
+    ``days_before`` days later (29 February: on the 28th in other years)."""
+    found = {}
+    for offset in range(days_before + 1):
+        day = today + timedelta(days=offset)
+        found[f"{day:%m-%d}"] = day
+        if day.month == 2 and day.day == 28 and not calendar.isleap(day.year):
+            found["02-29"] = day
+    return found
+
+
 def find_birthdays(settings: dict, now: datetime):
+    # The few month-days in the reminder window are computed here, so the query is one
+    # filtered scan of the profiles' traits.
+    due_on = reminder_days(local_date(now), settings["days_before"])
     found = rows(f"""
-        WITH x AS (
-            SELECT person_key, SUBSTRING(birthday FROM '^(?:[0-9]{{4}}-|--)?([0-9]{{1,2}})-[0-9]{{1,2}}')::int AS m,
-                   SUBSTRING(birthday FROM '^(?:[0-9]{{4}}-|--)?[0-9]{{1,2}}-([0-9]{{1,2}})')::int AS d
-            FROM (SELECT p.person_key, p.traits->>%(trait)s AS birthday FROM ecrm_profile p
-                  WHERE {REACHABLE} AND jsonb_typeof(p.traits) = 'object' AND p.traits ? %(trait)s) t
-            WHERE birthday ~ '^(?:[0-9]{{4}}-|--)?[0-9]{{1,2}}-[0-9]{{1,2}}')
-        SELECT x.person_key, a.ann FROM x {ANNIVERSARIES}
-        WHERE x.m BETWEEN 1 AND 12 AND x.d BETWEEN 1 AND 31 AND {IN_REMINDER}""",
-                 {**_reminder_params(settings, now), "trait": settings["trait"]})
-    for person, anniversary in found:
+        SELECT person_key, md FROM (
+            SELECT p.person_key, SUBSTRING(p.traits->>%(trait)s FROM '^(?:[0-9]{{4}}-|--)([0-9]{{2}}-[0-9]{{2}})') AS md
+            FROM ecrm_profile p
+            WHERE {REACHABLE} AND jsonb_typeof(p.traits) = 'object' AND p.traits ? %(trait)s) t
+        WHERE md = ANY(%(month_days)s)""", {"trait": settings["trait"], "month_days": list(due_on)})
+    for person, month_day in found:
+        anniversary = due_on[month_day]
         yield Due(person, str(anniversary.year), {"birthday": anniversary.isoformat()},
                   at=local_midnight(anniversary - days(settings["days_before"])))
 

@@ -29,24 +29,28 @@ def _published_together(product_ids: list[int]) -> dict[int, list[int]]:
     return {p: [int(i) for i in raw.split(",") if i.isdigit()] for p, raw in zip(product_ids, lists) if raw}
 
 
-def bought_together(product_ids, now: datetime, *, k: int = 4, history_days: int = 365) -> dict[int, list[int]]:
+def bought_together(product_ids, now: datetime, *, k: int = 4, history_days: int = 180) -> dict[int, list[int]]:
     """Product -> up to ``k`` products most often bought with it, best first."""
     wanted = sorted({int(p) for p in product_ids if p})
     found = _published_together(wanted)
     missing = [p for p in wanted if p not in found]
     if missing:
         counted = rows("""
-            SELECT a.product_id, b.product_id, COUNT(DISTINCT a.order_id) AS n
-            FROM order_line a JOIN order_line b ON b.order_id = a.order_id AND b.product_id <> a.product_id
-            JOIN order_order o ON o.id = a.order_id
-            JOIN catalogue_product pr ON pr.id = b.product_id AND pr.is_public
-            WHERE a.product_id = ANY(%(products)s) AND o.date_placed > %(since)s AND o.date_placed <= %(now)s
-              AND o.status <> ALL(%(not_purchased)s)
-            GROUP BY a.product_id, b.product_id ORDER BY a.product_id, n DESC, b.product_id""",
-                       {"products": missing, "since": now - days(history_days), "now": now,
+            WITH pairs AS (
+                SELECT a.product_id AS product, b.product_id AS other, COUNT(*) AS n
+                FROM order_line a JOIN order_line b ON b.order_id = a.order_id AND b.product_id <> a.product_id
+                JOIN order_order o ON o.id = a.order_id
+                WHERE a.product_id = ANY(%(products)s) AND o.date_placed > %(since)s AND o.date_placed <= %(now)s
+                  AND o.status <> ALL(%(not_purchased)s)
+                GROUP BY 1, 2),
+            ranked AS (
+                SELECT pairs.product, pairs.other,
+                       ROW_NUMBER() OVER (PARTITION BY pairs.product ORDER BY pairs.n DESC, pairs.other) AS rank
+                FROM pairs JOIN catalogue_product pr ON pr.id = pairs.other AND pr.is_public)
+            SELECT product, ARRAY_AGG(other ORDER BY rank) FROM ranked WHERE rank <= %(k)s GROUP BY product""",
+                       {"products": missing, "since": now - days(history_days), "now": now, "k": k,
                         "not_purchased": list(NOT_PURCHASED)})
-        for product, other, _n in counted:
-            found.setdefault(product, []).append(other)
+        found.update(dict(counted))
     return {p: items[:k] for p, items in found.items()}
 
 

@@ -28,16 +28,19 @@ from campaigns.triggers.sql import NOT_PURCHASED, ORDER_PERSON, REACHABLE, days,
 def find_post_purchase(settings: dict, now: datetime):
     after_delivery, after_placement = settings["days_after_delivery"], settings["days_after_placement"]
     found = rows(f"""
-        SELECT o.id, o.number, {ORDER_PERSON}, o.date_placed, d.delivered_at,
+        WITH delivered AS (
+            SELECT c.order_id, MIN(c.date_created) AS at FROM order_orderstatuschange c
+            WHERE c.new_status = %(delivered)s AND c.date_created > %(oldest)s AND c.date_created <= %(now)s
+            GROUP BY c.order_id)
+        SELECT o.id, o.number, {ORDER_PERSON}, o.date_placed, d.at,
                ARRAY(SELECT l.product_id FROM order_line l WHERE l.order_id = o.id AND l.product_id IS NOT NULL
                      ORDER BY l.id)
         FROM order_order o
         JOIN ecrm_profile p ON p.person_key = {ORDER_PERSON} AND {REACHABLE}
-        LEFT JOIN LATERAL (SELECT MIN(c.date_created) AS delivered_at FROM order_orderstatuschange c
-                           WHERE c.order_id = o.id AND c.new_status = %(delivered)s AND c.date_created <= %(now)s) d ON TRUE
+        LEFT JOIN delivered d ON d.order_id = o.id
         WHERE o.date_placed > %(oldest)s AND o.date_placed <= %(now)s AND o.status <> ALL(%(not_purchased)s)
-          AND ((d.delivered_at IS NOT NULL AND d.delivered_at <= %(delivered_by)s)
-               OR (d.delivered_at IS NULL AND %(after_placement)s > 0 AND o.date_placed <= %(placed_by)s))""",
+          AND ((d.at IS NOT NULL AND d.at <= %(delivered_by)s)
+               OR (d.at IS NULL AND %(after_placement)s > 0 AND o.date_placed <= %(placed_by)s))""",
                  {"now": now, "oldest": now - days(settings["max_age_days"]), "delivered": settings["delivered_status"],
                   "delivered_by": now - days(after_delivery), "after_placement": after_placement,
                   "placed_by": now - days(after_placement), "not_purchased": list(NOT_PURCHASED)})

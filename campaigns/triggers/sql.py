@@ -23,12 +23,12 @@ REACHABLE = "(p.email <> '' OR p.phone <> '')"
 # becomes the person it was merged into. Use with ``EVENT_PERSON_JOINS`` on alias ``e``.
 EVENT_PERSON = "COALESCE(al.user_id, NULLIF(e.user_id, ''), an.user_id)"
 EVENT_PERSON_JOINS = """
-    LEFT JOIN LATERAL (SELECT l.user_id FROM tracking_identitylink l
-                       WHERE e.user_id = '' AND l.kind = 'anonymous' AND l.identifier = e.anonymous_id
-                       ORDER BY l.first_seen_at DESC LIMIT 1) an ON TRUE
-    LEFT JOIN LATERAL (SELECT l.user_id FROM tracking_identitylink l
-                       WHERE l.kind = 'alias' AND l.identifier = COALESCE(NULLIF(e.user_id, ''), an.user_id)
-                       ORDER BY l.first_seen_at DESC LIMIT 1) al ON TRUE"""
+    LEFT JOIN (SELECT DISTINCT ON (identifier) identifier, user_id FROM tracking_identitylink
+               WHERE kind = 'anonymous' ORDER BY identifier, first_seen_at DESC) an
+           ON e.user_id = '' AND an.identifier = e.anonymous_id
+    LEFT JOIN (SELECT DISTINCT ON (identifier) identifier, user_id FROM tracking_identitylink
+               WHERE kind = 'alias' ORDER BY identifier, first_seen_at DESC) al
+           ON al.identifier = COALESCE(NULLIF(e.user_id, ''), an.user_id)"""
 
 # The person an Oscar order belongs to (as tracking and ecrm key it).
 ORDER_PERSON = "(CASE WHEN o.user_id IS NOT NULL THEN o.user_id::text ELSE 'email:' || LOWER(o.guest_email) END)"
