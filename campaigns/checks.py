@@ -53,3 +53,20 @@ def check_https_links(app_configs=None, **kwargs) -> list:
                         "unsubscribe needs an https:// List-Unsubscribe URL, and mailbox providers ignore others.",
                         hint="Set SITE_URL to the store's public https:// address.", id="campaigns.W001")]
     return []
+
+
+@register()
+def check_trigger_modules(app_configs=None, **kwargs) -> list:
+    """Every module of CAMPAIGNS_TRIGGER_MODULES imports (and so registers its trigger kinds)."""
+    import importlib
+
+    modules = setting("CAMPAIGNS_TRIGGER_MODULES")
+    if not isinstance(modules, (list, tuple)) or not all(isinstance(m, str) for m in modules):
+        return [_error("CAMPAIGNS_TRIGGER_MODULES", f"must be a list of module paths, not {modules!r}.")]
+    problems = []
+    for path in modules:
+        try:
+            importlib.import_module(path)
+        except Exception as exc:  # noqa: BLE001 - any import failure is the operator's to see
+            problems.append(_error("CAMPAIGNS_TRIGGER_MODULES", f"lists {path!r}, which cannot be imported: {exc}"))
+    return problems

@@ -86,3 +86,14 @@ def test_every_ready_flow_email_renders_with_a_hand_built_context(context):
     assert "was 50.00, now 44.00" in drop["body"]
     assert "30.00" in drop["html"]  # the product cards price through Oscar's strategy
     assert not mail.outbox
+
+
+def test_a_trigger_module_that_does_not_import_is_a_system_check_error(settings):
+    from campaigns.checks import check_trigger_modules
+
+    assert check_trigger_modules() == []
+    settings.CAMPAIGNS_TRIGGER_MODULES = ["campaigns.triggers.baskets", "campaigns.triggers.nowhere"]
+    [error] = check_trigger_modules()
+    assert "campaigns.triggers.nowhere" in error.msg and error.id.startswith("campaigns.E")
+    settings.CAMPAIGNS_TRIGGER_MODULES = "campaigns.triggers.baskets"
+    assert "must be a list of module paths" in check_trigger_modules()[0].msg
