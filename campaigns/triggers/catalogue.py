@@ -153,13 +153,14 @@ def find_new_arrivals(settings: dict, now: datetime):
                                OR p.favourite_brands ?| %(brands)s::text[])""",
                  {"categories": categories, "brands": brands})
     week, chosen = iso_week(now), {}
+    newest_first = sorted(created, key=lambda p: (created[p], p), reverse=True)
     for person, favourite_categories, favourite_brands in found:
         # Customers share favourites: each combination (as stored) is worked out once.
         favourites = (str(favourite_categories), str(favourite_brands))
         if favourites not in chosen:
             products = {p for name in _names(favourite_categories) for p in by_tag.get(("category", name), ())}
             products |= {p for name in _names(favourite_brands) for p in by_tag.get(("brand", name), ())}
-            newest = sorted(products, key=lambda p: (created[p], p), reverse=True)[:settings["max_products"]]
+            newest = [p for p in newest_first if p in products][:settings["max_products"]]
             chosen[favourites] = newest if len(products) >= settings["min_products"] else None
         newest = chosen[favourites]
         if newest:

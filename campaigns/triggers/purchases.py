@@ -133,7 +133,7 @@ replenishment = register(Trigger(
             Param("default_interval_days", "Interval when nobody has bought it twice (days)", "int", default=30,
                   min=1, max=730),
             Param("min_interval_days", "Ignore intervals shorter than (days)", "int", default=5, min=0, max=365),
-            Param("history_days", "Purchases considered (days)", "int", default=730, min=30, max=3650)),
+            Param("history_days", "Purchases considered (days)", "int", default=365, min=30, max=3650)),
     find=find_replenishment, topic="offers",
     flow_template=({"wait_hours": 0, "action": "email", "template": "CAMPAIGN_REPLENISHMENT"},),
     exits=("order_placed", "unsubscribed"),
