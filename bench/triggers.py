@@ -385,6 +385,7 @@ def run(*, requests: int) -> int:
             _cleanup()
             print(f"  generated data deleted in {time.monotonic() - started:.1f} s", flush=True)
     total = sum(seconds for _label, seconds, _n in timings)
+    print(f"machine: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work slows every figure)")
     print(f"baseline 1, count(*) of reachable profiles: {scan * 1000:.1f} ms")
     print(f"baseline 2, naive per-customer evaluation (2,000 sampled, extrapolated to all): {naive:.1f} s")
     print(f"{'trigger':<28}{'due':>8}{'seconds':>9}{'x scan':>9}")
