@@ -147,24 +147,23 @@ def find_new_arrivals(settings: dict, now: datetime):
         created[product] = date_created
     categories = sorted({name for kind, name in by_tag if kind == "category"})
     brands = sorted({name for kind, name in by_tag if kind == "brand"})
+    # Customers who share favourites are grouped in SQL: each combination is worked out once.
     found = rows(f"""
-        SELECT p.person_key, p.favourite_categories, p.favourite_brands FROM ecrm_profile p
+        SELECT p.favourite_categories, p.favourite_brands, ARRAY_AGG(p.person_key) FROM ecrm_profile p
         WHERE {REACHABLE} AND (p.favourite_categories ?| %(categories)s::text[]
-                               OR p.favourite_brands ?| %(brands)s::text[])""",
-                 {"categories": categories, "brands": brands})
-    week, chosen = iso_week(now), {}
+                               OR p.favourite_brands ?| %(brands)s::text[])
+        GROUP BY 1, 2""", {"categories": categories, "brands": brands})
+    week = iso_week(now)
     newest_first = sorted(created, key=lambda p: (created[p], p), reverse=True)
-    for person, favourite_categories, favourite_brands in found:
-        # Customers share favourites: each combination (as stored) is worked out once.
-        favourites = (str(favourite_categories), str(favourite_brands))
-        if favourites not in chosen:
-            products = {p for name in _names(favourite_categories) for p in by_tag.get(("category", name), ())}
-            products |= {p for name in _names(favourite_brands) for p in by_tag.get(("brand", name), ())}
-            newest = [p for p in newest_first if p in products][:settings["max_products"]]
-            chosen[favourites] = newest if len(products) >= settings["min_products"] else None
-        newest = chosen[favourites]
-        if newest:
-            yield Due(person, week, {"product_ids": newest}, at=created[newest[0]])
+    for favourite_categories, favourite_brands, people in found:
+        products = {p for name in _names(favourite_categories) for p in by_tag.get(("category", name), ())}
+        products |= {p for name in _names(favourite_brands) for p in by_tag.get(("brand", name), ())}
+        if len(products) < settings["min_products"]:
+            continue
+        newest = [p for p in newest_first if p in products][:settings["max_products"]]
+        at = created[newest[0]]
+        for person in people:
+            yield Due(person, week, {"product_ids": list(newest)}, at=at)
 
 
 back_in_stock = register(Trigger(

@@ -32,9 +32,7 @@ def find_post_purchase(settings: dict, now: datetime):
             SELECT c.order_id, MIN(c.date_created) AS at FROM order_orderstatuschange c
             WHERE c.new_status = %(delivered)s AND c.date_created > %(oldest)s AND c.date_created <= %(now)s
             GROUP BY c.order_id)
-        SELECT o.id, o.number, {ORDER_PERSON}, o.date_placed, d.at,
-               ARRAY(SELECT l.product_id FROM order_line l WHERE l.order_id = o.id AND l.product_id IS NOT NULL
-                     ORDER BY l.id)
+        SELECT o.id, o.number, {ORDER_PERSON}, o.date_placed, d.at
         FROM order_order o
         JOIN ecrm_profile p ON p.person_key = {ORDER_PERSON} AND {REACHABLE}
         LEFT JOIN delivered d ON d.order_id = o.id
@@ -44,10 +42,17 @@ def find_post_purchase(settings: dict, now: datetime):
                  {"now": now, "oldest": now - days(settings["max_age_days"]), "delivered": settings["delivered_status"],
                   "delivered_by": now - days(after_delivery), "after_placement": after_placement,
                   "placed_by": now - days(after_placement), "not_purchased": list(NOT_PURCHASED)})
-    lists = bought_together({p for row in found for p in row[5]}, now)
-    for order_id, number, person, placed, delivered, products in found:
+    if not found:
+        return
+    bought = dict(rows("""
+        SELECT order_id, ARRAY_AGG(product_id ORDER BY id) FROM order_line
+        WHERE order_id = ANY(%(orders)s) AND product_id IS NOT NULL GROUP BY order_id""",
+                       {"orders": [row[0] for row in found]}))
+    lists = bought_together({p for products in bought.values() for p in products}, now)
+    for order_id, number, person, placed, delivered in found:
         at = delivered + days(after_delivery) if delivered else placed + days(after_placement)
-        yield Due(person, number, {"order_id": order_id, "product_ids": together_with(products, lists)}, at=at)
+        yield Due(person, number, {"order_id": order_id, "product_ids": together_with(bought.get(order_id, []), lists)},
+                  at=at)
 
 
 def find_replenishment(settings: dict, now: datetime):
@@ -61,7 +66,8 @@ def find_replenishment(settings: dict, now: datetime):
         bought AS (
             SELECT {ORDER_PERSON} AS person, l.product_id, COUNT(DISTINCT o.id) AS n,
                    MIN(o.date_placed) AS first_at, MAX(o.date_placed) AS last_at,
-                   (ARRAY_AGG(o.id ORDER BY o.date_placed DESC))[1] AS last_order
+                   -- the latest order's id without sorting each group: the greatest (time, id) pair
+                   (MAX(ARRAY[EXTRACT(EPOCH FROM o.date_placed)::bigint, o.id::bigint]))[2] AS last_order
             FROM order_order o JOIN order_line l ON l.order_id = o.id
             JOIN catalogue_product pr ON pr.id = l.product_id
             LEFT JOIN catalogue_product parent ON parent.id = pr.parent_id
