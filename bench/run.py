@@ -25,6 +25,7 @@ BENCHMARKS = {
     "reports": "bench.reports",
     "training": "bench.training",
     "scores": "bench.scores",
+    "triggers": "bench.triggers",
 }
 
 

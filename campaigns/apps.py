@@ -11,12 +11,15 @@ class CampaignsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from campaigns import checks, receivers  # noqa: F401  registers checks; order-status notices
+        from campaigns import checks, occasions, receivers, stock_history  # noqa: F401  checks; order-status
+        # notices; gift occasions at checkout; price and stock history for the triggers
         from campaigns.design_setup import starter_designs_after_migrate
         from campaigns.order_status import event_types_ensure
+        from campaigns.trigger_templates import event_types_ensure as trigger_event_types_ensure
 
         post_migrate.connect(event_types_ensure, sender=self, dispatch_uid="campaigns.event_types")
         post_migrate.connect(starter_designs_after_migrate, sender=self, dispatch_uid="campaigns.starter_designs")
+        post_migrate.connect(trigger_event_types_ensure, sender=self, dispatch_uid="campaigns.trigger_event_types")
         self._forget_shared_products_on_catalogue_changes()
 
     def _forget_shared_products_on_catalogue_changes(self) -> None:

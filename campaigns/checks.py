@@ -88,3 +88,20 @@ def check_sent_mail_folder(app_configs=None, **kwargs) -> list:
                       hint="Set EMAIL_FILE_PATH to the folder each message is written to as an .eml file.",
                       id="campaigns.E101")]
     return []
+
+
+@register()
+def check_trigger_modules(app_configs=None, **kwargs) -> list:
+    """Every module of CAMPAIGNS_TRIGGER_MODULES imports (and so registers its trigger kinds)."""
+    import importlib
+
+    modules = setting("CAMPAIGNS_TRIGGER_MODULES")
+    if not isinstance(modules, (list, tuple)) or not all(isinstance(m, str) for m in modules):
+        return [_error("CAMPAIGNS_TRIGGER_MODULES", f"must be a list of module paths, not {modules!r}.")]
+    problems = []
+    for path in modules:
+        try:
+            importlib.import_module(path)
+        except Exception as exc:  # noqa: BLE001 - any import failure is the operator's to see
+            problems.append(_error("CAMPAIGNS_TRIGGER_MODULES", f"lists {path!r}, which cannot be imported: {exc}"))
+    return problems

@@ -29,7 +29,14 @@ DEFAULTS = {
     # The Celery queue the delivery tasks go to (``None``: Celery's default queue).
     "CAMPAIGNS_QUEUE": None,
     # Modules that register trigger kinds (campaigns.triggers.base.register) when imported.
-    "CAMPAIGNS_TRIGGER_MODULES": [],
+    "CAMPAIGNS_TRIGGER_MODULES": [
+        "campaigns.triggers.baskets",      # abandoned basket, abandoned checkout
+        "campaigns.triggers.browsing",     # browse abandonment
+        "campaigns.triggers.purchases",    # post-purchase cross-sell, replenishment, win-back
+        "campaigns.triggers.catalogue",    # back in stock, price drop, new arrivals
+        "campaigns.triggers.lifecycle",    # welcome series, birthday, occasion reminder
+        "campaigns.triggers.segments",     # joined / left a segment
+    ],
     # Share of each flow's and broadcast's audience kept as a holdout that receives nothing
     # (0.1 = 10 %); a flow or broadcast can set its own.
     "CAMPAIGNS_HOLDOUT_DEFAULT": 0.1,

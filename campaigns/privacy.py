@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from campaigns.models import ContactPreference, FlowEnrolment, HoldoutMember, Message, PersonalVoucher, Suppression
+from campaigns.models import (ContactPreference, FlowEnrolment, HoldoutMember, Message, Occasion, PersonalVoucher,
+                               Suppression)
 
 MESSAGE_FIELDS = ["key", "kind", "topic", "to_email", "template", "status", "created_at", "due_at",
                   "sent_at", "subject", "body_text", "delivery_event"]
+
+
+def _occasions(person):
+    scope = Q(person_key__in=person.users)
+    if person.user:
+        scope |= Q(user=person.user)
+    return Occasion.objects.filter(scope)
 
 
 def _messages(person):
@@ -38,6 +46,8 @@ class _PersonalData:
                                              "next_run_at", "exited_because", "finished_at", "history")),
             "flow_vouchers.json": list(PersonalVoucher.objects.filter(person_key__in=person.users)
                                        .values("voucher__code", "voucher__end_datetime", "created_at")),
+            "gift_occasions.json": list(_occasions(person).values("recipient", "kind", "month", "day", "note",
+                                                                  "order__number", "created_at")),
         }
 
     def plan(self, person) -> dict:
@@ -46,7 +56,8 @@ class _PersonalData:
                 "suppressed addresses": Suppression.objects.filter(email__in=person.emails).count(),
                 "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count(),
                 "flow enrolments": FlowEnrolment.objects.filter(person_key__in=person.users).count(),
-                "personal vouchers": PersonalVoucher.objects.filter(person_key__in=person.users).count()}
+                "personal vouchers": PersonalVoucher.objects.filter(person_key__in=person.users).count(),
+                "gift occasions": _occasions(person).count()}
 
     def erase(self, person) -> dict:
         return {"campaigns.Message": _messages(person).delete()[0],
@@ -56,7 +67,8 @@ class _PersonalData:
                 "campaigns.FlowEnrolment": FlowEnrolment.objects.filter(person_key__in=person.users).delete()[0],
                 # The voucher's link to the customer goes; an unused code no longer works for anyone
                 # (PersonalVoucherCondition), and a used one stays in the order's history.
-                "campaigns.PersonalVoucher": PersonalVoucher.objects.filter(person_key__in=person.users).delete()[0]}
+                "campaigns.PersonalVoucher": PersonalVoucher.objects.filter(person_key__in=person.users).delete()[0],
+                "campaigns.Occasion": _occasions(person).delete()[0]}
 
 
 personal_data = _PersonalData()

@@ -71,6 +71,8 @@ class Param:
                 value = value in (True, "true", "True", "on", "1", 1)
             elif self.kind == "choice" and value not in [c[0] for c in self.choices]:
                 raise ValueError(f"choose one of {', '.join(str(c[0]) for c in self.choices)}")
+            elif self.kind in RECORDS:
+                value = _record_id(self.kind, value)
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"{self.label}: {exc}") from None
         if self.min is not None and value is not None and value < self.min:
@@ -78,6 +80,25 @@ class Param:
         if self.max is not None and value is not None and value > self.max:
             raise ValidationError(f"{self.label}: at most {self.max}")
         return value
+
+
+# Param kinds naming a record: (app label, model) that must hold the id.
+RECORDS = {"segment": ("ecrm", "Segment"), "product_class": ("catalogue", "ProductClass")}
+
+
+def _record_id(kind: str, value) -> int:
+    """The id of an existing record of ``kind``; ValueError (so the label is added) if not."""
+    from django.apps import apps
+
+    if value in (None, ""):
+        raise ValueError(f"choose a {kind.replace('_', ' ')}")
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a {kind.replace('_', ' ')} id") from None
+    if not apps.get_model(*RECORDS[kind]).objects.filter(pk=value).exists():
+        raise ValueError(f"there is no {kind.replace('_', ' ')} with id {value}")
+    return value
 
 
 @dataclass(frozen=True)
