@@ -24,14 +24,14 @@ from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
-from oscar.core.loading import get_model
 
 from campaigns.design_blocks import BlockError, absolute_url, render_string
+from campaigns.context_objects import objects_from_ids
 from campaigns.designs_models import DESIGN_PREFIX, EmailDesign
 from campaigns.rendering import RenderError
 from campaigns.tokens import absolute, unsubscribe_url
 
-__all__ = ["RenderError", "design_render", "message_parts", "preview_context", "context_objects"]
+__all__ = ["RenderError", "design_render", "message_parts", "preview_context"]
 
 INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 LINK = re.compile(r'\b(href|src)="([^"]*)"')
@@ -123,34 +123,12 @@ def design_for(template: str, *, published: bool = True) -> EmailDesign:
     return design
 
 
-def context_objects(ids: dict) -> dict:
-    """The well-known ids of a message's context as the objects templates use:
-    ``order_id`` -> order, ``product_ids`` -> products (in that order), ``category_id`` ->
-    category, ``basket_id`` -> basket, ``voucher_id``/``voucher_code`` -> voucher."""
-    objects = {}
-    if ids.get("order_id"):
-        objects["order"] = get_model("order", "Order").objects.filter(pk=ids["order_id"]).first()
-    if ids.get("product_ids"):
-        found = get_model("catalogue", "Product").objects.in_bulk([int(i) for i in ids["product_ids"]])
-        objects["products"] = [found[int(i)] for i in ids["product_ids"] if int(i) in found]
-    if ids.get("category_id"):
-        objects["category"] = get_model("catalogue", "Category").objects.filter(pk=ids["category_id"]).first()
-    if ids.get("basket_id"):
-        objects["basket"] = get_model("basket", "Basket").objects.filter(pk=ids["basket_id"]).first()
-    Voucher = get_model("voucher", "Voucher")
-    if ids.get("voucher_id"):
-        objects["voucher"] = Voucher.objects.filter(pk=ids["voucher_id"]).first()
-    elif ids.get("voucher_code"):
-        objects["voucher"] = Voucher.objects.filter(code=ids["voucher_code"]).first()
-    return objects
-
-
 def message_parts(message, context: dict) -> dict:
     """What ``campaigns.rendering.render`` needs for a ``design:<slug>`` message:
     {"subject", "body" (text), "html"}, or RenderError. Objects a context builder already
     put in ``context`` win over the ids."""
     design = design_for(message.template)
-    objects = {key: value for key, value in context_objects(message.context or {}).items() if not context.get(key)}
+    objects = {key: value for key, value in objects_from_ids(message.context or {}).items() if not context.get(key)}
     rendered = design_render(design, {**context, **objects, "person_key": message.person_key,
                                       "campaign": message.campaign})
     return {"subject": rendered["subject"], "body": rendered["text"], "html": rendered["html"]}

@@ -133,7 +133,12 @@ class StepForm(forms.Form):
         self.fields["else_target"].choices = targets
         self.fields["segment"].choices = [("", "—")] + [(s.pk, s.name) for s in Segment.objects.all()]
         CommunicationEventType = get_model("communication", "CommunicationEventType")
-        self.template_codes = list(CommunicationEventType.objects.order_by("code").values_list("code", "name"))
+        from campaigns.designs_models import EmailDesign
+
+        # Oscar's e-mail templates and the published Wagtail e-mail designs (design:<slug>).
+        self.template_codes = list(CommunicationEventType.objects.order_by("code").values_list("code", "name")) + [
+            (f"design:{slug}", f"E-mail design: {name}")
+            for slug, name in EmailDesign.objects.filter(live=True).order_by("name").values_list("slug", "name")]
         _styled(self)
 
     def clean(self):
@@ -166,8 +171,9 @@ class StepForm(forms.Form):
         problems = step_problems(kind, config, data.get("wait_hours") or 0) if kind else []
         if problems:
             raise ValidationError([p[0].upper() + p[1:] + "." for p in problems])
-        if kind == FlowStep.EMAIL and not config["template"].startswith("design:") and config["template"] not in {
-                code for code, _name in self.template_codes}:
+        if kind == FlowStep.EMAIL and config["template"] not in {code for code, _name in self.template_codes}:
+            if config["template"].startswith("design:"):
+                raise ValidationError(f"There is no published e-mail design {config['template'][7:]!r}.")
             raise ValidationError(f"There is no e-mail template {config['template']!r}.")
         data["config"] = config
         return data

@@ -105,6 +105,7 @@ def flow_problems(flow) -> list[str]:
     """Every reason this flow cannot be activated ([] when it can)."""
     from oscar.core.loading import get_model
 
+    from campaigns.designs_models import EmailDesign
     from campaigns.triggers.base import trigger_get
     from ecrm.models import Segment
 
@@ -133,6 +134,8 @@ def flow_problems(flow) -> list[str]:
                              for s in steps], labels)
     codes = {s.config.get("template") for s in steps if s.kind == "email"}
     existing = set(CommunicationEventType.objects.filter(code__in=codes - {None}).values_list("code", flat=True))
+    designs = {t[len("design:"):] for t in codes if t and str(t).startswith("design:")}
+    published = set(EmailDesign.objects.filter(slug__in=designs, live=True).values_list("slug", flat=True))
     for step in steps:
         label = labels[str(step.pk)].capitalize()
         found += [f"{label}: {problem}." for problem in step_problems(step.kind, step.config, step.wait_hours)]
@@ -140,6 +143,9 @@ def flow_problems(flow) -> list[str]:
         if step.kind == "email" and template and not template.startswith("design:") and template not in existing:
             found.append(f"{label}: there is no e-mail template {template!r} "
                          "(Dashboard → Content → Email templates).")
+        if step.kind == "email" and DESIGN.match(template) and template[len("design:"):] not in published:
+            found.append(f"{label}: there is no published e-mail design {template[len('design:'):]!r} "
+                         "(Wagtail → Snippets → E-mail designs).")
         segment = step.config.get("segment_id") if step.kind == "condition" else None
         if segment not in (None, "") and str(segment).isdigit() and not Segment.objects.filter(pk=segment).exists():
             found.append(f"{label}: the segment it checks no longer exists.")

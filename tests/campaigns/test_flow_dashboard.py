@@ -84,6 +84,9 @@ def test_a_loop_an_unreachable_step_and_bad_steps_are_refused(flow_settings, flo
     nosuch = _post(marketer, f"{url}steps/new/", {"kind": "email", "wait_hours": 1, "template": "NOPE"},
                    page=f"{url}steps/new/")
     assert "There is no e-mail template &#x27;NOPE&#x27;." in nosuch.content.decode()
+    nodesign = _post(marketer, f"{url}steps/new/", {"kind": "email", "wait_hours": 1, "template": "design:nope"},
+                     page=f"{url}steps/new/")
+    assert "There is no published e-mail design &#x27;nope&#x27;." in nodesign.content.decode()
     assert flow.steps.count() == 2
     # A condition whose "no" branch goes back to step 1: a loop.
     response = _post(marketer, f"{url}steps/new/", {
@@ -202,3 +205,20 @@ def test_a_flow_nobody_entered_can_be_deleted_one_with_customers_cannot(flow_set
     _post(marketer, f"{url}delete/", page=url)
     assert list(Flow.objects.values_list("pk", flat=True)) == [used.pk]
     assert "pause it instead, to keep its results" in marketer.get(url).content.decode()
+
+
+def test_an_email_step_may_send_a_published_design_not_a_draft_or_a_missing_one(flow_settings, flow_template):
+    from campaigns.designs_models import EmailDesign
+    from campaigns.flows.validation import flow_problems
+
+    assert EmailDesign.objects.filter(slug="gift-guide", live=True).exists()  # a starter design, after migrate
+    flow = make_flow("test_basket", [{"kind": "email", "config": {"template": "design:gift-guide"}}], activate=False)
+    assert flow_problems(flow) == []
+    step = flow.steps.get()
+    step.config = {"template": "design:no-such-design"}
+    step.save()
+    assert any("there is no published e-mail design 'no-such-design'" in p for p in flow_problems(flow))
+    EmailDesign.objects.filter(slug="gift-guide").update(live=False)
+    step.config = {"template": "design:gift-guide"}
+    step.save()
+    assert any("published e-mail design 'gift-guide'" in p for p in flow_problems(flow))
