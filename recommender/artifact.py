@@ -70,6 +70,13 @@ def _jsonable(x):
 
 
 def save(pipe, out_dir: str | Path) -> Path:
+    return save_and_open(pipe, out_dir)[0]
+
+
+def save_and_open(pipe, out_dir: str | Path) -> tuple[Path, "LoadedModel"]:
+    """Write the model directory and return it with the model as :func:`load` would read it
+    back, built from the fitted objects in memory (publishing right after training needs
+    no second read of a few hundred MB)."""
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     data = pipe.data
@@ -101,8 +108,26 @@ def save(pipe, out_dir: str | Path) -> Path:
         "item_ids": list(data.inter.item_ids),
         "item_category": list(cats) if cats is not None else None,
     }
-    (d / "model.json").write_text(json.dumps(_jsonable(meta), indent=1), encoding="utf-8")
-    return d
+    text = json.dumps(_jsonable(meta), indent=1)
+    (d / "model.json").write_text(text, encoding="utf-8")
+    model = LoadedModel(json.loads(text), dict(pipe.rankers), data.seen, dict(pipe.lists),
+                        factors.V if factors is not None else None)
+    return d, model
+
+
+def refit_inputs(model_dir: str | Path) -> dict:
+    """What a refit needs from an earlier model directory: its chosen configurations, the
+    record of the search that chose them, and its ALS item factors (the warm start)."""
+    d = Path(model_dir)
+    meta = load_meta(d)
+    if not meta.get("chosen"):
+        raise InputError(f"{d / 'model.json'} records no chosen configurations to refit")
+    factors = None
+    if meta.get("factors") and (d / "factors.npz").is_file():
+        with np.load(d / "factors.npz", allow_pickle=False) as npz:
+            factors = {"item_ids": meta["item_ids"], "V": npz["V"], "kind": meta["factors"]["kind"],
+                       "params": meta["factors"]["params"]}
+    return {"chosen": meta["chosen"], "factors": factors, "searched": (meta.get("tuning") or {}).get("searched")}
 
 
 class LoadedModel:
@@ -151,8 +176,8 @@ class LoadedModel:
         return [self.item_ids[j] for j in neighbours_of(S, int(where[0]), k)]
 
 
-def load(model_dir: str | Path) -> LoadedModel:
-    d = Path(model_dir)
+def load_meta(d: Path) -> dict:
+    """``model.json`` of a model directory, checked to be one this code reads."""
     mj = d / "model.json"
     if not d.is_dir() or not mj.is_file():
         raise InputError(f"model directory not found or has no model.json: {d}")
@@ -164,6 +189,12 @@ def load(model_dir: str | Path) -> LoadedModel:
         raise InputError(f"{mj} is not a recommender model")
     if meta.get("version") != VERSION:
         raise InputError(f"{mj} has model version {meta.get('version')}, this code reads {VERSION}: retrain")
+    return meta
+
+
+def load(model_dir: str | Path) -> LoadedModel:
+    d = Path(model_dir)
+    meta = load_meta(d)
     rankers = {}
     for name, info in meta["rankers"].items():
         with np.load(d / f"{name}.npz", allow_pickle=False) as npz:

@@ -6,10 +6,17 @@ Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``b
 when the model was trained with item features), ``<prefix>:v<N>:popular`` and ``trending``
 (lists, overall and ``:cat:<name>``), ``factors`` and ``factors:meta`` (item factors as float32
 bytes, for ``recommender.foldin``). ``<prefix>:current`` names the version.
+
+Scoring every customer is most of the work (a users x items score matrix per batch):
+batches are scored on ``PUBLISH_THREADS`` threads (numpy's and scipy's kernels release the
+GIL, so two batches really run at once on two cores) while the main thread writes the
+finished ones to Redis through a pipeline (one round trip per batch, not one per hash).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +30,8 @@ from recommender.rankers.base import rows, topk
 from recommender.rankers.blend import spec
 
 BATCH = 2000
+#: Threads scoring batches of customers at once (the machine's cores, at most 4).
+PUBLISH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @lru_cache(maxsize=1)
@@ -69,10 +78,15 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
     user_ids = [str(u) for u in model.meta["user_ids"]]
     item_ids = [str(i) for i in model.item_ids]
     users = np.arange(len(user_ids), dtype=np.int64)
-    for start in range(0, len(users), BATCH):
-        batch = users[start:start + BATCH]
-        for name, items in _personal(model, batch, top_n).items():
-            r.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH], _joined(item_ids, items))))
+    starts = range(0, len(users), BATCH)
+    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+        scored = pool.map(lambda start: _personal(model, users[start:start + BATCH], top_n), starts)
+        for start, lists in zip(starts, scored):
+            pipe = r.pipeline(transaction=False)
+            for name, items in lists.items():
+                pipe.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH],
+                                                               _joined(item_ids, items))))
+            pipe.execute()
     _publish_bought(r, version, model, user_ids, item_ids)
     for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed"), ("content", "content")):
         if kind in model.lists:

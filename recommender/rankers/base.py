@@ -113,6 +113,24 @@ class Ranker:
     def _fit(self, data) -> None:
         raise NotImplementedError
 
+    def refresh(self, data) -> "Ranker":
+        """Keep what was learned about items, take the people's side from ``data`` (the same
+        item index, more interactions): a refit's model is measured on a holdout with its item
+        weights fitted without it, then serves everyone's full history through those same
+        weights, as serving does with fresh events. Rankers that learn nothing about items
+        (repeat, popularity) are simply fitted on ``data``."""
+        if getattr(self, "_refreshed_on", None) is data:  # a blend's child shared with another list
+            return self
+        self.n_items = data.n_items
+        pop = np.asarray(data.P.sum(axis=0)).ravel() + 1e-3 * np.asarray(data.X.sum(axis=0)).ravel()
+        self.tiebreak = pop / pop.max() if pop.max() > 0 else pop
+        self._refresh(data)
+        self._refreshed_on = data
+        return self
+
+    def _refresh(self, data) -> None:
+        self._fit(data)
+
     # -- scoring --------------------------------------------------------
     def score(self, users) -> np.ndarray:
         raise NotImplementedError

@@ -43,6 +43,10 @@ class Blend(Ranker):
         self.repeat = REGISTRY[self.params["repeat"]["kind"]](**self.params["repeat"]["params"]).fit(data)
         self.discovery = REGISTRY[self.params["discovery"]["kind"]](**self.params["discovery"]["params"]).fit(data)
 
+    def _refresh(self, data) -> None:
+        self.repeat.refresh(data)
+        self.discovery.refresh(data)
+
     def score(self, users, discovery_scores: np.ndarray | None = None) -> np.ndarray:
         """``discovery_scores``: the discovery child's scores for ``users`` if already computed."""
         w = float(self.params["w"])
