@@ -5,7 +5,10 @@ Layout of ``DIR``::
     model.json        format, version, config, chosen parameters, validation
                       metrics, rankers (kind + params), user and item id maps,
                       item categories
-    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending, buy_again)
+    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending, buy_again);
+                      a ranker that is another's blend child (usually "discover" and
+                      "buy_again" are the "for you" blend's) has no file of its own:
+                      ``stored_in`` in model.json names the file and key prefix
     seen.npz          users x items "already bought" (for --exclude-seen)
     lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors,
                       and content when item features were given)
@@ -80,10 +83,17 @@ def save_and_open(pipe, out_dir: str | Path) -> tuple[Path, "LoadedModel"]:
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     data = pipe.data
-    rankers = {}
+    rankers, stored = {}, {}
     for name, r in pipe.rankers.items():
-        np.savez(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
         rankers[name] = {"kind": r.kind, "params": r.params, "description": r.describe()}
+        if id(r) in stored:  # e.g. "discover" is the "for you" blend's discovery: its arrays once
+            rankers[name]["stored_in"] = stored[id(r)]
+            continue
+        np.savez(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
+        stored[id(r)] = [name, ""]
+        for child in ("repeat", "discovery"):
+            if r.kind == "blend":
+                stored.setdefault(id(getattr(r, child)), [name, f"{child}."])
     np.savez(d / "seen.npz", **_pack({"seen": data.seen}))
     np.savez(d / "lists.npz", **_pack(pipe.lists))
     factors = getattr(pipe, "factors", None)
@@ -195,10 +205,16 @@ def load_meta(d: Path) -> dict:
 def load(model_dir: str | Path) -> LoadedModel:
     d = Path(model_dir)
     meta = load_meta(d)
-    rankers = {}
+    rankers, files = {}, {}
     for name, info in meta["rankers"].items():
-        with np.load(d / f"{name}.npz", allow_pickle=False) as npz:
-            rankers[name] = REGISTRY[info["kind"]].load(info["params"], _unpack(npz))
+        # A ranker stored once with another (a blend's child) is read from that one's file.
+        file, prefix = info.get("stored_in") or (name, "")
+        if file not in files:
+            with np.load(d / f"{file}.npz", allow_pickle=False) as npz:
+                files[file] = _unpack(npz)
+        arrays = {k[len(prefix):]: v for k, v in files[file].items() if k.startswith(prefix)}
+        arrays.setdefault("tiebreak", files[file]["tiebreak"])
+        rankers[name] = REGISTRY[info["kind"]].load(info["params"], arrays)
     with np.load(d / "seen.npz", allow_pickle=False) as npz:
         seen = _unpack(npz)["seen"]
     with np.load(d / "lists.npz", allow_pickle=False) as npz:
