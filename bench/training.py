@@ -20,9 +20,10 @@ plus one batch ``recommend`` of the top 50 for every user; it runs just before a
 after the refit and the ratio uses the mean of the two. Goal: at most 1.5.
 
 Then peak memory: ``python -m recommender train`` on a CSV of 10,000,000 interactions
-(about 118,000 customers, 20,000 products) in a subprocess, its ``ru_maxrss``. That CSV
-comes from :func:`scaled_rows`, a vectorised generator (the shop simulator would take
-most of an hour for it): Zipf-popular products, each customer keeping mostly to two
+(about 118,000 customers, 20,000 products) in a subprocess, its ``ru_maxrss``; then
+``train --refit`` of that model on the same CSV, likewise. That CSV comes from
+:func:`scaled_rows`, a vectorised generator (the shop simulator would take most of an
+hour for it): Zipf-popular products, each customer keeping mostly to two
 categories, buying again what they bought before, views, basket adds, removals and
 returns, timestamps to the second over a year. Set ``BENCH_TRAINING_MEMORY_ROWS=0`` to
 skip that part (it takes several minutes), or to another number of rows.
@@ -150,7 +151,23 @@ def scaled_rows(rows: int, n_items: int = MEMORY_ITEMS, seed: int = 2, chunk: in
         done += n
 
 
+def _train(args: list[str]) -> tuple[str, float, float] | None:
+    """``python -m recommender train ARGS`` in a subprocess: (its progress, peak RSS in GB,
+    seconds), or None (and the error printed) when it failed."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "recommender", "train", *args], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    stderr = proc.stderr.read()  # progress; read as it comes so the pipe never fills
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        print(f"training failed: {stderr.strip().splitlines()[-1:]}")
+        return None
+    return stderr, usage.ru_maxrss / 1024 ** 2, time.perf_counter() - started
+
+
 def _peak_memory(rows: int) -> None:
+    """The full search, then a refit of its choice, each in its own process."""
     work = tempfile.mkdtemp(prefix="bench-train-mem-")
     try:
         path = os.path.join(work, "interactions.csv")
@@ -160,24 +177,21 @@ def _peak_memory(rows: int) -> None:
             for lines in scaled_rows(rows):
                 fh.write(lines)
         print(f"peak memory: {rows:,} interactions ({rows // ROWS_PER_USER:,} customers, {MEMORY_ITEMS:,} products) "
-              f"written in {time.perf_counter() - started:.0f} s; training with `python -m recommender train` …",
-              flush=True)
-        started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "recommender", "train", "--interactions", path,
-                                 "--out", os.path.join(work, "model")], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        stderr = proc.stderr.read()  # progress; read as it comes so the pipe never fills
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        proc.stderr.close()
-        elapsed = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
-            print(f"training failed: {stderr.strip().splitlines()[-1:]}")
+              f"written in {time.perf_counter() - started:.0f} s ({os.path.getsize(path) / 1024 ** 2:,.0f} MB); "
+              "training with `python -m recommender train` …", flush=True)
+        searched = _train(["--interactions", path, "--out", os.path.join(work, "searched")])
+        if searched is None:
             return
-        stages = [line for line in stderr.splitlines() if "interactions," in line or "chosen for" in line]
-        for line in stages:
-            print(f"  {line[:160]}")
-        print(f"peak memory (ru_maxrss of the training process): {usage.ru_maxrss / 1024 ** 2:.2f} GB; "
-              f"trained in {elapsed:.0f} s; the CSV is {os.path.getsize(path) / 1024 ** 2:,.0f} MB")
+        stderr, peak, seconds = searched
+        for line in stderr.splitlines():
+            if "interactions," in line or "chosen for" in line:
+                print(f"  {line[:160]}")
+        print(f"peak memory (ru_maxrss of the training process), full search: {peak:.2f} GB; trained in "
+              f"{seconds:.0f} s", flush=True)
+        refit = _train(["--interactions", path, "--out", os.path.join(work, "refit"),
+                        "--refit", os.path.join(work, "searched")])
+        if refit is not None:
+            print(f"peak memory, refit of that choice (`train --refit`): {refit[1]:.2f} GB; trained in {refit[2]:.0f} s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -112,7 +112,10 @@ def refit_plan(serving: ModelVersion | None, config: dict, n_interactions: int) 
     change = abs(n_interactions - before) / before
     if change > setting("RECOMMENDER_SEARCH_ON_GROWTH"):
         return None, f"the interactions changed by {change:.0%} since the last search ({before:,} → {n_interactions:,})"
-    refit = artifact.refit_inputs(serving.path)
+    try:
+        refit = artifact.refit_inputs(serving.path)
+    except InputError as exc:
+        return None, f"v{serving.pk}'s files cannot be refitted from ({exc})"
     refit["chosen"], refit["searched"] = serving.chosen, searched
     return refit, (f"the configurations v{searched.get('version')} chose {age:.1f} days ago, "
                    f"refitted ({n_interactions:,} interactions, {before:,} then)")
