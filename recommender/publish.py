@@ -65,13 +65,23 @@ def _repeat_scores(model):
     return getattr(repeat, "R", None)
 
 
-def _by_repeat(bought: np.ndarray, repeat, user: int) -> np.ndarray:
-    """A person's purchases, most likely to be bought again first ("buy again")."""
+def _by_repeat(seen, repeat) -> np.ndarray:
+    """``seen.indices`` (everyone's purchases, row by row) with each row reordered most likely
+    to be bought again first ("buy again"; ties keep their order), for all people at once."""
     if repeat is None:
-        return bought
-    lo, hi = repeat.indptr[user], repeat.indptr[user + 1]  # CSR row without slicing the matrix
-    scores = dict(zip(repeat.indices[lo:hi].tolist(), repeat.data[lo:hi].tolist()))
-    return np.array(sorted(bought.tolist(), key=lambda i: -scores.get(i, 0.0)), dtype=np.int64)
+        return seen.indices
+    n_items = seen.shape[1]
+    rows = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr))
+    where = rows * n_items + seen.indices
+    repeat = repeat.tocsr()
+    known = np.repeat(np.arange(repeat.shape[0], dtype=np.int64), np.diff(repeat.indptr)) * n_items + repeat.indices
+    order = np.argsort(known, kind="stable")
+    at = np.minimum(np.searchsorted(known[order], where), max(len(known) - 1, 0))
+    score = np.zeros(len(where))
+    if len(known):
+        hit = known[order][at] == where
+        score[hit] = repeat.data[order][at][hit]
+    return seen.indices[np.lexsort((np.arange(len(rows)), -score, rows))]
 
 
 def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None:
@@ -114,14 +124,15 @@ def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: list[
     """What each person bought (``bought``: "discover" never shows it) and the same items
     most-likely-to-be-bought-again first (``buy_again``); people with no purchase are left out."""
     seen = model.seen.tocsr()
-    repeat = _repeat_scores(model)
+    ranked = _by_repeat(seen, _repeat_scores(model)).tolist()
+    bought, ptr = seen.indices.tolist(), seen.indptr.tolist()
     for start in range(0, len(user_ids), BATCH):
         mapping, again = {}, {}
         for u in range(start, min(start + BATCH, len(user_ids))):
-            bought = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
-            if len(bought):
-                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought.tolist()])
-                again[user_ids[u]] = ",".join([item_ids[i] for i in _by_repeat(bought, repeat, u).tolist()])
+            lo, hi = ptr[u], ptr[u + 1]
+            if hi > lo:
+                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought[lo:hi]])
+                again[user_ids[u]] = ",".join([item_ids[i] for i in ranked[lo:hi]])
         if mapping:
             r.hset(key(version, "bought"), mapping=mapping)
             r.hset(key(version, "buy_again"), mapping=again)

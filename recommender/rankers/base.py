@@ -57,11 +57,13 @@ def rows(m: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:
     return r
 
 
-def normalise_rows(s: np.ndarray) -> np.ndarray:
-    """Scale each row so its maximum is 1 and negatives are 0 (for blending)."""
-    s = np.maximum(s, 0.0)
+def normalise_rows(s: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Scale each row so its maximum is 1 and negatives are 0 (for blending); ``in_place``
+    reuses ``s`` (a float array the caller owns) instead of allocating another."""
+    s = np.maximum(s, 0.0, out=s if in_place and s.dtype.kind == "f" else None)
     mx = s.max(axis=1, keepdims=True) if s.shape[1] else np.zeros((s.shape[0], 1))
-    return s / np.where(mx > 0, mx, 1.0)
+    s /= np.where(mx > 0, mx, 1.0)
+    return s
 
 
 def topk(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matrix | None = None):
