@@ -108,3 +108,13 @@ def test_train_refit_on_the_command_line(trained, synthetic_csv, tmp_path, capsy
     assert main(["train", "--interactions", str(synthetic_csv), "--out", str(tmp_path / "x"),
                  "--refit", str(tmp_path / "missing")]) == 2
     assert "model directory not found" in capsys.readouterr().err
+
+
+def test_bad_search_schedule_settings_are_reported_by_the_system_checks(settings):
+    from recommender.checks import check_settings
+
+    assert check_settings() == []
+    settings.RECOMMENDER_SEARCH_EVERY_DAYS, settings.RECOMMENDER_SEARCH_ON_GROWTH = -1, "a quarter"
+    settings.RECOMMENDER_SEARCH_ON_DROP = True
+    errors = {error.msg.split()[0] for error in check_settings()}
+    assert errors == {"RECOMMENDER_SEARCH_EVERY_DAYS", "RECOMMENDER_SEARCH_ON_GROWTH", "RECOMMENDER_SEARCH_ON_DROP"}
