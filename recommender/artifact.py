@@ -5,7 +5,10 @@ Layout of ``DIR``::
     model.json        format, version, config, chosen parameters, validation
                       metrics, rankers (kind + params), user and item id maps,
                       item categories
-    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending, buy_again)
+    <ranker>.npz      arrays of each ranker (for_you, discover, popular, trending, buy_again);
+                      a ranker that is another's blend child (usually "discover" and
+                      "buy_again" are the "for you" blend's) has no file of its own:
+                      ``stored_in`` in model.json names the file and key prefix
     seen.npz          users x items "already bought" (for --exclude-seen)
     lists.npz         item-to-item lists (bought_together, similar_viewed, similar_factors,
                       and content when item features were given)
@@ -70,13 +73,27 @@ def _jsonable(x):
 
 
 def save(pipe, out_dir: str | Path) -> Path:
+    return save_and_open(pipe, out_dir)[0]
+
+
+def save_and_open(pipe, out_dir: str | Path) -> tuple[Path, "LoadedModel"]:
+    """Write the model directory and return it with the model as :func:`load` would read it
+    back, built from the fitted objects in memory (publishing right after training needs
+    no second read of a few hundred MB)."""
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     data = pipe.data
-    rankers = {}
+    rankers, stored = {}, {}
     for name, r in pipe.rankers.items():
-        np.savez(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
         rankers[name] = {"kind": r.kind, "params": r.params, "description": r.describe()}
+        if id(r) in stored:  # e.g. "discover" is the "for you" blend's discovery: its arrays once
+            rankers[name]["stored_in"] = stored[id(r)]
+            continue
+        np.savez(d / f"{name}.npz", **_pack({**r.state(), "tiebreak": r.tiebreak}))
+        stored[id(r)] = [name, ""]
+        for child in ("repeat", "discovery"):
+            if r.kind == "blend":
+                stored.setdefault(id(getattr(r, child)), [name, f"{child}."])
     np.savez(d / "seen.npz", **_pack({"seen": data.seen}))
     np.savez(d / "lists.npz", **_pack(pipe.lists))
     factors = getattr(pipe, "factors", None)
@@ -101,8 +118,26 @@ def save(pipe, out_dir: str | Path) -> Path:
         "item_ids": list(data.inter.item_ids),
         "item_category": list(cats) if cats is not None else None,
     }
-    (d / "model.json").write_text(json.dumps(_jsonable(meta), indent=1), encoding="utf-8")
-    return d
+    text = json.dumps(_jsonable(meta), indent=1)
+    (d / "model.json").write_text(text, encoding="utf-8")
+    model = LoadedModel(json.loads(text), dict(pipe.rankers), data.seen, dict(pipe.lists),
+                        factors.V if factors is not None else None)
+    return d, model
+
+
+def refit_inputs(model_dir: str | Path) -> dict:
+    """What a refit needs from an earlier model directory: its chosen configurations, the
+    record of the search that chose them, and its ALS item factors (the warm start)."""
+    d = Path(model_dir)
+    meta = load_meta(d)
+    if not meta.get("chosen"):
+        raise InputError(f"{d / 'model.json'} records no chosen configurations to refit")
+    factors = None
+    if meta.get("factors") and (d / "factors.npz").is_file():
+        with np.load(d / "factors.npz", allow_pickle=False) as npz:
+            factors = {"item_ids": meta["item_ids"], "V": npz["V"], "kind": meta["factors"]["kind"],
+                       "params": meta["factors"]["params"]}
+    return {"chosen": meta["chosen"], "factors": factors, "searched": (meta.get("tuning") or {}).get("searched")}
 
 
 class LoadedModel:
@@ -151,8 +186,8 @@ class LoadedModel:
         return [self.item_ids[j] for j in neighbours_of(S, int(where[0]), k)]
 
 
-def load(model_dir: str | Path) -> LoadedModel:
-    d = Path(model_dir)
+def load_meta(d: Path) -> dict:
+    """``model.json`` of a model directory, checked to be one this code reads."""
     mj = d / "model.json"
     if not d.is_dir() or not mj.is_file():
         raise InputError(f"model directory not found or has no model.json: {d}")
@@ -164,10 +199,22 @@ def load(model_dir: str | Path) -> LoadedModel:
         raise InputError(f"{mj} is not a recommender model")
     if meta.get("version") != VERSION:
         raise InputError(f"{mj} has model version {meta.get('version')}, this code reads {VERSION}: retrain")
-    rankers = {}
+    return meta
+
+
+def load(model_dir: str | Path) -> LoadedModel:
+    d = Path(model_dir)
+    meta = load_meta(d)
+    rankers, files = {}, {}
     for name, info in meta["rankers"].items():
-        with np.load(d / f"{name}.npz", allow_pickle=False) as npz:
-            rankers[name] = REGISTRY[info["kind"]].load(info["params"], _unpack(npz))
+        # A ranker stored once with another (a blend's child) is read from that one's file.
+        file, prefix = info.get("stored_in") or (name, "")
+        if file not in files:
+            with np.load(d / f"{file}.npz", allow_pickle=False) as npz:
+                files[file] = _unpack(npz)
+        arrays = {k[len(prefix):]: v for k, v in files[file].items() if k.startswith(prefix)}
+        arrays.setdefault("tiebreak", files[file]["tiebreak"])
+        rankers[name] = REGISTRY[info["kind"]].load(info["params"], arrays)
     with np.load(d / "seen.npz", allow_pickle=False) as npz:
         seen = _unpack(npz)["seen"]
     with np.load(d / "lists.npz", allow_pickle=False) as npz:

@@ -36,6 +36,14 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
         errors.append(_error("RECOMMENDER_CATEGORY_CAP", f"must be a whole number of items (0 or None: no cap), "
                              f"not {cap!r}."))
+    days = setting("RECOMMENDER_SEARCH_EVERY_DAYS")
+    if isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0:
+        errors.append(_error("RECOMMENDER_SEARCH_EVERY_DAYS", f"must be a number of days of at least 0 (0: every "
+                             f"retrain searches), not {days!r}."))
+    for name in ("RECOMMENDER_SEARCH_ON_GROWTH", "RECOMMENDER_SEARCH_ON_DROP"):
+        share = setting(name)
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or share < 0:
+            errors.append(_error(name, f"must be a share of at least 0 (0.25: 25 %), not {share!r}."))
     if not isinstance(setting("RECOMMENDER_REPEATABLE_DEFAULT"), bool):
         errors.append(_error("RECOMMENDER_REPEATABLE_DEFAULT", "must be True or False (False: products of "
                              "classes without a repeat-purchase policy are bought once)."))

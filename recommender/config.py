@@ -52,6 +52,9 @@ DEFAULTS: dict = {
     "k": 10,
     # Validation users are sampled to keep each candidate's evaluation cheap.
     "max_validation_users": 5000,
+    # A refit (the chosen configurations of an earlier search fitted again) is measured on
+    # the last basket of this many sampled customers, held out of its fit.
+    "refit_holdout_users": 2000,
     # EASE inverts an items x items matrix: only the most frequent N items get
     # EASE scores (the rest are ranked by the other signals).
     "ease_max_items": 5000,

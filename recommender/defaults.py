@@ -35,6 +35,14 @@ DEFAULTS = {
     # Whether products of a class with no repeat-purchase policy (dashboard: Recommender →
     # Repeat purchase) may be recommended again to someone who bought them.
     "RECOMMENDER_REPEATABLE_DEFAULT": False,
+    # A scheduled retrain refits the serving version's configurations (chosen by its last full
+    # search) on the new data; it searches again when the last search is this many days old,
+    # when the number of interactions changed by more than this share since it, or when the
+    # refit's holdout NDCG@10 falls by more than this share below what the search measured.
+    # Staff can ask for a full search from the dashboard (or ``recommender_train --search``).
+    "RECOMMENDER_SEARCH_EVERY_DAYS": 7,
+    "RECOMMENDER_SEARCH_ON_GROWTH": 0.25,
+    "RECOMMENDER_SEARCH_ON_DROP": 0.2,
 }
 
 

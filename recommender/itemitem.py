@@ -47,8 +47,13 @@ def view_matrix(inter) -> sp.csr_matrix:
 def factor_neighbours(V: np.ndarray, n: int, block: int = 256) -> sp.csr_matrix:
     """Top ``n`` items by cosine of factors; only positive similarities are kept, so an
     item without factors (no interactions yet) has no neighbours rather than arbitrary ones."""
+    from threadpoolctl import threadpool_limits
+
+    from recommender.rankers.neighbours import blas_threads
+
     Vn = V / np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-12)
-    S = _dense_topk(Vn, n, block)
+    with threadpool_limits(limits=blas_threads(), user_api="blas"):
+        S = _dense_topk(Vn, n, block)
     S.data[S.data <= 0] = 0.0
     S.eliminate_zeros()
     return S

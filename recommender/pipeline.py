@@ -17,6 +17,12 @@ Candidates run cheapest and most promising first; optional ones stop when
 the time budget is spent, and one that would overrun it (as long as the
 slowest of its kind took) is skipped for cheaper ones. The chosen values and the validation table are
 kept in ``self.tuning`` and end up in ``model.json``.
+
+A *refit* (``Pipeline.fit(..., refit=...)``, what the shop's scheduled retrain does between
+full searches, see ``recommender.training``) skips the search: the configurations an earlier
+tuning run chose are fitted on all data but a holdout (the last basket of a sample of
+customers), measured on it, then serve everyone's full history through the same item
+weights (``Ranker.refresh``). The tuning record says which it was (``mode``).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from recommender.metrics import summarise
 from recommender.rankers import ALS, REGISTRY, Blend
 from recommender.rankers.base import normalise_rows, topk
 from recommender.rankers.blend import FILL, spec
-from recommender.split import last_basket_split
+from recommender.split import last_basket_split, sampled_holdout
 
 BLEND_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 1.0)
 #: Weights of content similarity tried in blends with the best "new items" model.
@@ -202,6 +208,26 @@ def tune(inter, cfg: dict, progress=lambda m: None, fitted: dict | None = None) 
             "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress, fitted)}
 
 
+def refit_measure(inter, cfg: dict, chosen: dict, progress=lambda m: None, fitted: dict | None = None) -> dict:
+    """The tuning record of a refit: ``chosen`` (an earlier search's configurations) fitted
+    on all data but the last basket of ``refit_holdout_users`` sampled customers and measured
+    on those baskets; the fits are left in ``fitted`` (spec key -> ranker) for serving."""
+    t0 = time.monotonic()
+    k = int(cfg["k"])
+    split = sampled_holdout(inter, cfg["basket"], int(cfg["refit_holdout_users"]), int(cfg["seed"]))
+    record = {"mode": "refit", "chosen": {"next": chosen["next"], "new": chosen["new"]}, "validation": [],
+              "validation_users": len(split)}
+    if len(split) == 0:
+        progress("refit: no customer has two baskets, nothing to hold out")
+        return {**record, "seconds": round(time.monotonic() - t0, 1)}
+    vdata = TrainData.build(split.train, cfg)
+    targets = {t: task_targets(split, vdata, t) for t in TASKS}
+    progress(f"refit of {chosen['next']} / {chosen['new']}: holdout of {len(split)} customers' last baskets")
+    measured = _incumbent(chosen, vdata, targets, k, progress, fitted if fitted is not None else {}, "refit")
+    record["validation"] = [{"spec": chosen[task], task: measured[task]} for task in TASKS if task in measured]
+    return {**record, "seconds": round(time.monotonic() - t0, 1)}
+
+
 def _fixed(cfg: dict, vdata, targets, k: int, t0: float, progress, fitted: dict) -> dict:
     """The tuning record of a configuration given rather than searched: each task's spec
     measured on the validation split (so it can be compared with the serving one). Its
@@ -215,7 +241,8 @@ def _fixed(cfg: dict, vdata, targets, k: int, t0: float, progress, fitted: dict)
             "incumbent": _incumbent(cfg.get("incumbent"), vdata, targets, k, progress, fitted)}
 
 
-def _incumbent(chosen: dict | None, vdata, targets, k: int, progress, fitted: dict) -> dict:
+def _incumbent(chosen: dict | None, vdata, targets, k: int, progress, fitted: dict,
+               label: str = "serving configuration") -> dict:
     """The serving version's chosen configurations, refitted on this validation split and
     measured on it, so that a new version is compared with the current one on equal
     terms (the promotion gate). Not a candidate: it cannot be chosen from here. Usually
@@ -232,7 +259,7 @@ def _incumbent(chosen: dict | None, vdata, targets, k: int, progress, fitted: di
             continue
         users, tg = targets[task]
         measured[task] = summarise(recs_for(ranker, vdata, users, k, task), tg, vdata.n_items, k)
-        progress(f"  serving configuration, {task}: ndcg {measured[task]['ndcg']:.4f}")
+        progress(f"  {label}, {task}: ndcg {measured[task]['ndcg']:.4f}")
     return measured
 
 
@@ -248,6 +275,26 @@ def build(s: dict, data: TrainData, cache: dict):
     return cache[key]
 
 
+def fingerprint(cfg: dict) -> str:
+    """A short hash of the training configuration (without the serving version's choice,
+    which changes with every version): a refit is only done under the configuration its
+    configurations were searched with."""
+    import hashlib
+
+    plain = {k: v for k, v in cfg.items() if k != "incumbent"}
+    return hashlib.sha1(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def chosen_ndcg(tuning: dict) -> dict:
+    """Validation NDCG of the chosen configuration per task (None where not measured)."""
+    out = {}
+    for task in TASKS:
+        chosen = tuning.get("chosen", {}).get(task)
+        out[task] = next((row[task]["ndcg"] for row in tuning.get("validation", [])
+                          if row.get("spec") == chosen and task in row), None)
+    return out
+
+
 def repeat_spec(chosen_next: dict) -> dict:
     """The "buy again" ranking: the repeat part of the chosen "for you" model (tuned), or the
     user's purchases by frequency when that model has none."""
@@ -256,6 +303,28 @@ def repeat_spec(chosen_next: dict) -> dict:
     if chosen_next["kind"] == "blend":
         return chosen_next["params"]["repeat"]
     return {"kind": "repeat", "params": {}}
+
+
+#: The ALS behind "similar by taste" and fold-in when no chosen or tried one can serve.
+LIST_FACTORS = {"factors": 64, "regularization": 0.1, "iterations": 10}
+#: Iterations from an earlier model's item factors (a warm start converges in a few).
+WARM_ITERATIONS = 3
+
+
+def factors_fit(data: TrainData, warm: dict | None = None) -> ALS:
+    """The ALS for item lists and fold-in on ``data``: from ``warm`` (an earlier model's
+    ALS ``kind``, ``params``, ``item_ids`` and item factors ``V``) with its settings, its
+    factors mapped by item id (new items start at zero) and ``WARM_ITERATIONS`` instead of
+    a full fit from random factors; without one, ``LIST_FACTORS``."""
+    if not warm or warm.get("kind") != "als":
+        return ALS(**LIST_FACTORS).fit(data)
+    als = ALS(**warm["params"])
+    index = {str(item): i for i, item in enumerate(warm["item_ids"])}
+    where = np.array([index.get(str(item), -1) for item in data.inter.item_ids], dtype=np.int64)
+    V = np.asarray(warm["V"], dtype=np.float32)
+    start = np.zeros((data.n_items, V.shape[1]), dtype=np.float32)
+    start[where >= 0] = V[where[where >= 0]]
+    return als.fit_from(data, start, WARM_ITERATIONS)
 
 
 class Pipeline:
@@ -270,14 +339,25 @@ class Pipeline:
         #: The ALS whose item factors serving folds new people into (``recommender.foldin``).
         self.factors: ALS | None = None
 
-    def fit(self, inter, progress=lambda m: None, with_lists: bool = True) -> "Pipeline":
+    def fit(self, inter, progress=lambda m: None, with_lists: bool = True, refit: dict | None = None) -> "Pipeline":
+        """``refit``: ``{"chosen": {"next": spec, "new": spec}, "factors": {"item_ids", "V",
+        "params"} or None}`` to refit an earlier search's choice instead of searching
+        (``factors``: the earlier model's ALS item factors, the warm start of this one's)."""
         cfg = self.config
-        progress(f"tuning on a validation split (budget {cfg['time_budget_seconds']:.0f}s)")
         validation_fits: dict = {}
-        self.tuning = tune(inter, cfg, progress, validation_fits)
+        if refit:
+            self.tuning = refit_measure(inter, cfg, refit["chosen"], progress, validation_fits)
+            self.tuning["searched"] = refit.get("searched")
+        else:
+            progress(f"tuning on a validation split (budget {cfg['time_budget_seconds']:.0f}s)")
+            self.tuning = {"mode": "search", **tune(inter, cfg, progress, validation_fits)}
+            self.tuning["searched"] = {"at": time.time(), "interactions": len(inter), "config": fingerprint(cfg),
+                                       "ndcg": chosen_ndcg(self.tuning)}
         progress("fitting the chosen models on all data")
         self.data = data = TrainData.build(inter, cfg)
         cache: dict = {}
+        if refit:  # the holdout's fits, with everyone's full history (a blend's children are in there too)
+            cache = {key: ranker.refresh(data) for key, ranker in validation_fits.items()}
         self.rankers = {
             "for_you": build(self.tuning["chosen"]["next"], data, cache),
             "discover": build(self.tuning["chosen"]["new"], data, cache),
@@ -297,7 +377,7 @@ class Pipeline:
                 best = max(tried, key=lambda row: np.nan_to_num(row["new"]["ndcg"], nan=-1.0))
                 als = validation_fits.get(_key(best["spec"]))
             if als is None:
-                als = ALS(factors=64, regularization=0.1, iterations=10).fit(data)
+                als = factors_fit(data, (refit or {}).get("factors"))
             self.lists = item_lists(data, int(cfg["item_neighbours"]), als)
             self.factors = als
         return self

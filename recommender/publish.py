@@ -6,10 +6,17 @@ Serving is then a few hash reads: ``<prefix>:v<N>:for_you`` / ``discover`` / ``b
 when the model was trained with item features), ``<prefix>:v<N>:popular`` and ``trending``
 (lists, overall and ``:cat:<name>``), ``factors`` and ``factors:meta`` (item factors as float32
 bytes, for ``recommender.foldin``). ``<prefix>:current`` names the version.
+
+Scoring every customer is most of the work (a users x items score matrix per batch):
+batches are scored on ``PUBLISH_THREADS`` threads (numpy's and scipy's kernels release the
+GIL, so two batches really run at once on two cores) while the main thread writes the
+finished ones to Redis through a pipeline (one round trip per batch, not one per hash).
 """
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +30,11 @@ from recommender.rankers.base import rows, topk
 from recommender.rankers.blend import spec
 
 BATCH = 2000
+#: Customers scored at once: a batch's score matrices (256 x 5,000 items: 5 MB each) stay in
+#: the allocator's reused memory and the CPU's caches; 2,000 at a time was 40% slower.
+SCORE_BATCH = 256
+#: Threads scoring batches of customers at once (the machine's cores, at most 4).
+PUBLISH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
 @lru_cache(maxsize=1)
@@ -53,13 +65,23 @@ def _repeat_scores(model):
     return getattr(repeat, "R", None)
 
 
-def _by_repeat(bought: np.ndarray, repeat, user: int) -> np.ndarray:
-    """A person's purchases, most likely to be bought again first ("buy again")."""
+def _by_repeat(seen, repeat) -> np.ndarray:
+    """``seen.indices`` (everyone's purchases, row by row) with each row reordered most likely
+    to be bought again first ("buy again"; ties keep their order), for all people at once."""
     if repeat is None:
-        return bought
-    lo, hi = repeat.indptr[user], repeat.indptr[user + 1]  # CSR row without slicing the matrix
-    scores = dict(zip(repeat.indices[lo:hi].tolist(), repeat.data[lo:hi].tolist()))
-    return np.array(sorted(bought.tolist(), key=lambda i: -scores.get(i, 0.0)), dtype=np.int64)
+        return seen.indices
+    n_items = seen.shape[1]
+    rows = np.repeat(np.arange(seen.shape[0], dtype=np.int64), np.diff(seen.indptr))
+    where = rows * n_items + seen.indices
+    repeat = repeat.tocsr()
+    known = np.repeat(np.arange(repeat.shape[0], dtype=np.int64), np.diff(repeat.indptr)) * n_items + repeat.indices
+    order = np.argsort(known, kind="stable")
+    at = np.minimum(np.searchsorted(known[order], where), max(len(known) - 1, 0))
+    score = np.zeros(len(where))
+    if len(known):
+        hit = known[order][at] == where
+        score[hit] = repeat.data[order][at][hit]
+    return seen.indices[np.lexsort((np.arange(len(rows)), -score, rows))]
 
 
 def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None:
@@ -69,10 +91,15 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
     user_ids = [str(u) for u in model.meta["user_ids"]]
     item_ids = [str(i) for i in model.item_ids]
     users = np.arange(len(user_ids), dtype=np.int64)
-    for start in range(0, len(users), BATCH):
-        batch = users[start:start + BATCH]
-        for name, items in _personal(model, batch, top_n).items():
-            r.hset(key(version, name), mapping=dict(zip(user_ids[start:start + BATCH], _joined(item_ids, items))))
+    starts = range(0, len(users), SCORE_BATCH)
+    with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
+        scored = pool.map(lambda start: _personal(model, users[start:start + SCORE_BATCH], top_n), starts)
+        for start, lists in zip(starts, scored):
+            pipe = r.pipeline(transaction=False)
+            for name, items in lists.items():
+                pipe.hset(key(version, name), mapping=dict(zip(user_ids[start:start + SCORE_BATCH],
+                                                               _joined(item_ids, items))))
+            pipe.execute()
     _publish_bought(r, version, model, user_ids, item_ids)
     for name, kind in (("bought_together", "bought_together"), ("similar", "similar_viewed"), ("content", "content")):
         if kind in model.lists:
@@ -97,14 +124,15 @@ def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: list[
     """What each person bought (``bought``: "discover" never shows it) and the same items
     most-likely-to-be-bought-again first (``buy_again``); people with no purchase are left out."""
     seen = model.seen.tocsr()
-    repeat = _repeat_scores(model)
+    ranked = _by_repeat(seen, _repeat_scores(model)).tolist()
+    bought, ptr = seen.indices.tolist(), seen.indptr.tolist()
     for start in range(0, len(user_ids), BATCH):
         mapping, again = {}, {}
         for u in range(start, min(start + BATCH, len(user_ids))):
-            bought = seen.indices[seen.indptr[u]:seen.indptr[u + 1]]
-            if len(bought):
-                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought.tolist()])
-                again[user_ids[u]] = ",".join([item_ids[i] for i in _by_repeat(bought, repeat, u).tolist()])
+            lo, hi = ptr[u], ptr[u + 1]
+            if hi > lo:
+                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought[lo:hi]])
+                again[user_ids[u]] = ",".join([item_ids[i] for i in ranked[lo:hi]])
         if mapping:
             r.hset(key(version, "bought"), mapping=mapping)
             r.hset(key(version, "buy_again"), mapping=again)

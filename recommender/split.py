@@ -90,3 +90,15 @@ def new_item_targets(split: Split, seen) -> tuple[np.ndarray, list]:
             users.append(u)
             targets.append(new)
     return np.asarray(users, dtype=np.int32), targets
+
+
+def sampled_holdout(inter: Interactions, basket: str = "day", n: int = 2000, seed: int = 0) -> Split:
+    """The last basket of at most ``n`` sampled customers held out, everyone else's data
+    whole: the holdout a refit is measured on. Unlike :func:`last_basket_split` (tuning's,
+    which holds out every eligible customer's last basket) it removes little from training,
+    so the item weights fitted without it can serve (see ``Ranker.refresh``)."""
+    full = last_basket_split(inter, basket).sample(n, seed)
+    cutoff = np.full(inter.n_users, np.inf)
+    cutoff[full.users] = full.cutoff
+    keep = inter.times < cutoff[inter.users]
+    return Split(inter.subset(keep), full.users, full.targets, full.cutoff)

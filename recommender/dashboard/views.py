@@ -40,6 +40,8 @@ class VersionListView(StaffPermission, ListView):
             version.ndcg_next = _validation(version, "next", "ndcg")
             version.ndcg_new = _validation(version, "new", "ndcg")
             version.coverage = _validation(version, "next", "coverage")
+            version.mode = (version.metrics or {}).get("mode")
+            version.reason = (version.metrics or {}).get("reason", "")
         context["chart"] = {
             "labels": [f"v{v.pk}" for v in history],
             "next": [_validation(v, "next", "ndcg") for v in history],
@@ -50,13 +52,16 @@ class VersionListView(StaffPermission, ListView):
 
 
 class RetrainView(StaffPermission, View):
-    """Queue a training run on the Celery worker (it takes a minute or more)."""
+    """Queue a training run on the Celery worker: a refit of the serving configurations (or a
+    full search when one is due), or with ``search=1`` a full search (a minute or more)."""
 
     permission_required = "recommender.add_modelversion"
 
     def post(self, request):
-        train.delay()
-        messages.success(request, "Training has started; the new version appears here when it is done.")
+        search = request.POST.get("search") == "1"
+        train.delay(search=search)
+        messages.success(request, ("A full search has started" if search else "Training has started")
+                         + "; the new version appears here when it is done.")
         return redirect("recommender-dashboard:versions")
 
 

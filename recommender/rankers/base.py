@@ -57,33 +57,59 @@ def rows(m: sp.csr_matrix, users: np.ndarray) -> sp.csr_matrix:
     return r
 
 
-def normalise_rows(s: np.ndarray) -> np.ndarray:
-    """Scale each row so its maximum is 1 and negatives are 0 (for blending)."""
-    s = np.maximum(s, 0.0)
+def normalise_rows(s: np.ndarray, in_place: bool = False) -> np.ndarray:
+    """Scale each row so its maximum is 1 and negatives are 0 (for blending); ``in_place``
+    reuses ``s`` (a float array the caller owns) instead of allocating another."""
+    s = np.maximum(s, 0.0, out=s if in_place and s.dtype.kind == "f" else None)
     mx = s.max(axis=1, keepdims=True) if s.shape[1] else np.zeros((s.shape[0], 1))
-    return s / np.where(mx > 0, mx, 1.0)
+    s /= np.where(mx > 0, mx, 1.0)
+    return s
 
 
 def topk(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matrix | None = None):
     """Top ``k`` item indices and scores per row; excluded items never appear.
 
-    Rows with fewer than ``k`` allowed items are padded with item -1.
+    Rows with fewer than ``k`` allowed items are padded with item -1. The order is by
+    ``score + TIE_EPS * tiebreak`` in float64. Rather than convert the whole users x items
+    matrix, each row's k-th best score ``t`` is found in the scores' own precision: only
+    items scoring at least ``t - TIE_EPS`` can be in the top ``k`` (the tie-break adds at
+    most ``TIE_EPS``), so a row with exactly ``k`` of them is settled by sorting those;
+    rows with more (ties at the edge, e.g. many zero scores) take the full float64 path.
     """
     n, n_items = scores.shape
     k = min(k, n_items)
     if k <= 0:
         return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0))
-    s = scores.astype(np.float64) + TIE_EPS * tiebreak[None, :]
+    masked = scores
     if exclude is not None and exclude.nnz:
         ex = exclude.tocoo()
-        s[ex.row, ex.col] = -np.inf
+        masked = scores.copy()
+        masked[ex.row, ex.col] = -np.inf
+    kth = -np.partition(-masked, k - 1, axis=1)[:, k - 1]
+    # Rounded to the scores' precision either way: down only adds candidates (then more than k).
+    inside = masked >= (kth.astype(np.float64) - TIE_EPS).astype(masked.dtype)[:, None]
+    fast = (np.count_nonzero(inside, axis=1) == k) & np.isfinite(kth)
+    items = np.empty((n, k), dtype=np.int64)
+    if fast.any():
+        at = np.flatnonzero(fast)
+        cand = np.nonzero(inside[at])[1].reshape(-1, k)
+        v = masked[at[:, None], cand].astype(np.float64) + TIE_EPS * tiebreak[cand]
+        items[at] = np.take_along_axis(cand, np.argsort(-v, axis=1, kind="stable"), axis=1)
+    if not fast.all():
+        items[~fast] = _topk_float64(masked[~fast], k, tiebreak)
+    return items, np.take_along_axis(scores, np.maximum(items, 0), axis=1).astype(np.float64)
+
+
+def _topk_float64(masked: np.ndarray, k: int, tiebreak: np.ndarray) -> np.ndarray:
+    """Top ``k`` items per row by ``score + TIE_EPS * tiebreak`` in float64 (-inf: excluded; -1 pads)."""
+    s = masked.astype(np.float64)
+    s += TIE_EPS * tiebreak[None, :]
     part = np.argpartition(-s, k - 1, axis=1)[:, :k]
     ps = np.take_along_axis(s, part, axis=1)
     order = np.argsort(-ps, axis=1, kind="stable")
     items = np.take_along_axis(part, order, axis=1)
-    top = np.take_along_axis(ps, order, axis=1)
-    items[~np.isfinite(top)] = -1
-    return items, np.take_along_axis(scores, np.maximum(items, 0), axis=1).astype(np.float64)
+    items[~np.isfinite(np.take_along_axis(ps, order, axis=1))] = -1
+    return items
 
 
 class Ranker:
@@ -112,6 +138,24 @@ class Ranker:
 
     def _fit(self, data) -> None:
         raise NotImplementedError
+
+    def refresh(self, data) -> "Ranker":
+        """Keep what was learned about items, take the people's side from ``data`` (the same
+        item index, more interactions): a refit's model is measured on a holdout with its item
+        weights fitted without it, then serves everyone's full history through those same
+        weights, as serving does with fresh events. Rankers that learn nothing about items
+        (repeat, popularity) are simply fitted on ``data``."""
+        if getattr(self, "_refreshed_on", None) is data:  # a blend's child shared with another list
+            return self
+        self.n_items = data.n_items
+        pop = np.asarray(data.P.sum(axis=0)).ravel() + 1e-3 * np.asarray(data.X.sum(axis=0)).ravel()
+        self.tiebreak = pop / pop.max() if pop.max() > 0 else pop
+        self._refresh(data)
+        self._refreshed_on = data
+        return self
+
+    def _refresh(self, data) -> None:
+        self._fit(data)
 
     # -- scoring --------------------------------------------------------
     def score(self, users) -> np.ndarray:

@@ -43,14 +43,29 @@ class Blend(Ranker):
         self.repeat = REGISTRY[self.params["repeat"]["kind"]](**self.params["repeat"]["params"]).fit(data)
         self.discovery = REGISTRY[self.params["discovery"]["kind"]](**self.params["discovery"]["params"]).fit(data)
 
+    def _refresh(self, data) -> None:
+        self.repeat.refresh(data)
+        self.discovery.refresh(data)
+
     def score(self, users, discovery_scores: np.ndarray | None = None) -> np.ndarray:
         """``discovery_scores``: the discovery child's scores for ``users`` if already computed."""
         w = float(self.params["w"])
-        r = normalise_rows(self.repeat.score(users))
-        d = normalise_rows(self.discovery.score(users) if discovery_scores is None else discovery_scores)
+        # The children's fresh score arrays are normalised and combined in place (publishing
+        # scores every customer: a users x items array fewer per step); the same values as
+        # ``w * r + (1 - w) * d``.
+        r = normalise_rows(self.repeat.score(users), in_place=True)
+        if discovery_scores is None:
+            d = normalise_rows(self.discovery.score(users), in_place=True)
+        else:  # shared with the caller: normalised into a new array
+            d = normalise_rows(discovery_scores)
         if w >= 1.0:
-            return r + FILL * d
-        return w * r + (1.0 - w) * d
+            d *= FILL
+            d += r
+            return d
+        r *= w
+        d *= 1.0 - w
+        r += d
+        return r
 
     def state(self) -> dict:
         out = {}

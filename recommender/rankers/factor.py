@@ -47,15 +47,41 @@ class ALS(_Factors):
     defaults = {"factors": 100, "regularization": 0.01, "alpha": 1.0, "iterations": 15,
                 "transform": "binary", "seed": 0}
 
+    def fit_from(self, data, item_factors: np.ndarray, iterations: int) -> "ALS":
+        """Fit starting from ``item_factors`` (e.g. an earlier model's, rows aligned with
+        ``data``'s items) for ``iterations`` rather than ``params["iterations"]`` from random."""
+        self._start = (np.ascontiguousarray(item_factors, dtype=np.float32), int(iterations))
+        try:
+            return self.fit(data)
+        finally:
+            del self._start
+
     def _fit(self, data) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
 
         p = self.params
-        m = _fit_implicit(lambda: AlternatingLeastSquares(
-            factors=p["factors"], regularization=p["regularization"], alpha=p["alpha"],
-            iterations=p["iterations"], random_state=p["seed"]), profile(data, p["transform"]))
+        start, iterations = getattr(self, "_start", (None, p["iterations"]))
+
+        def model():
+            m = AlternatingLeastSquares(factors=p["factors"], regularization=p["regularization"], alpha=p["alpha"],
+                                        iterations=iterations, random_state=p["seed"])
+            m.item_factors = start  # None: implicit starts from random factors
+            return m
+
+        m = _fit_implicit(model, profile(data, p["transform"]))
         self.U = np.asarray(m.user_factors, dtype=np.float32)
         self.V = np.asarray(m.item_factors, dtype=np.float32)
+
+    def _refresh(self, data) -> None:
+        """Every person's factors solved afresh against the item factors (one half-step of ALS)."""
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        p = self.params
+        with threadpool_limits(limits=1, user_api="blas"):
+            m = AlternatingLeastSquares(factors=p["factors"], regularization=p["regularization"], alpha=p["alpha"])
+            m.item_factors = self.V
+            self.U = np.asarray(m.recalculate_user(np.arange(data.n_users), profile(data, p["transform"])),
+                                dtype=np.float32)
 
 
 @register

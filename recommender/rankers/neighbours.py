@@ -8,8 +8,11 @@ beat factor models for discovery.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 from recommender.rankers.base import Ranker, profile, register, rows
 
@@ -64,6 +67,9 @@ class ItemKNN(Ranker):
         self.X = profile(data, self.params["transform"])
         self.S = cosine_topk(self.X, self.params["neighbours"], self.params["shrink"])
 
+    def _refresh(self, data) -> None:
+        self.X = profile(data, self.params["transform"])  # the similarities S stay
+
     def score(self, users) -> np.ndarray:
         return (rows(self.X, users) @ self.S).toarray()
 
@@ -75,18 +81,22 @@ class ItemKNN(Ranker):
 
 
 def spd_inverse(G: np.ndarray, block: int = 512) -> np.ndarray:
-    """Inverse of a symmetric positive definite matrix, in place (``G`` is consumed).
+    """Inverse of a symmetric positive definite matrix, in place (``G`` is consumed), in
+    ``G``'s precision (float32 or float64).
 
     Cholesky (LAPACK ``potrf`` + ``potri``) takes half the arithmetic of the LU-based
-    ``np.linalg.inv`` and, working on ``G``'s own buffer, no second n x n matrix.
+    ``np.linalg.inv`` and, working on ``G``'s own buffer, no second n x n matrix. The
+    result is symmetric, so it is returned in ``G``'s own (row-major) order: no copy.
     """
     from scipy.linalg import lapack
 
+    single = G.dtype == np.float32
+    potrf, potri = (lapack.spotrf, lapack.spotri) if single else (lapack.dpotrf, lapack.dpotri)
     F = G.T  # G is symmetric: its transpose is the same matrix, Fortran-ordered, for LAPACK
-    c, info = lapack.dpotrf(F, lower=False, overwrite_a=True, clean=False)
+    c, info = potrf(F, lower=False, overwrite_a=True, clean=False)
     if info != 0:
         raise np.linalg.LinAlgError(f"matrix not positive definite (potrf info {info})")
-    P, info = lapack.dpotri(c, lower=False, overwrite_c=True)
+    P, info = potri(c, lower=False, overwrite_c=True)
     if info != 0:
         raise np.linalg.LinAlgError(f"matrix is singular (potri info {info})")
     n = len(P)
@@ -95,17 +105,36 @@ def spd_inverse(G: np.ndarray, block: int = 512) -> np.ndarray:
         P[stop:, start:stop] = P[start:stop, stop:].T
         tile = P[start:stop, start:stop]
         P[start:stop, start:stop] = np.triu(tile) + np.triu(tile, 1).T
-    return P
+    return P.T  # symmetric: the transpose of LAPACK's Fortran-ordered buffer is row-major
+
+
+def blas_threads() -> int:
+    """Every core for the Cholesky when the machine has them to spare, else one: OpenBLAS's
+    threads wait for each other by spinning, and on cores other work keeps busy that made
+    the 5,000-item inverse 4x slower than one thread (16 s against 4 s, 0.7 s when idle)."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # no load average on this platform
+        return cores
+    return cores if busy < cores - 0.5 else 1
 
 
 def ease_weights(X: sp.csr_matrix, lam: float) -> np.ndarray:
-    """Closed-form EASE: B = I - P diagMat(1/diag(P)), P = (X^T X + lam I)^-1, diag(B) = 0."""
-    G = (X.T @ X).toarray().astype(np.float64)
+    """Closed-form EASE: B = I - P diagMat(1/diag(P)), P = (X^T X + lam I)^-1, diag(B) = 0.
+
+    In float32, which the weights are kept in anyway: the Gram matrix holds co-occurrence
+    counts (exact in float32), ``lam`` keeps it well conditioned, and single precision
+    halves the Cholesky's time (5,000 items: 0.7 s instead of 1.4 s on two cores). The
+    result is row-major, as scoring (sparse rows times the weights) wants it.
+    """
+    G = (X.T @ X).toarray().astype(np.float32, copy=False)
     G[np.diag_indices_from(G)] += lam
-    P = spd_inverse(G)
+    with threadpool_limits(limits=blas_threads(), user_api="blas"):
+        P = spd_inverse(G)
     P /= -np.diag(P).copy()[None, :]
     P[np.diag_indices_from(P)] = 0.0
-    return np.ascontiguousarray(P, dtype=np.float32)  # P is Fortran-ordered (LAPACK's buffer)
+    return P
 
 
 @register
@@ -128,10 +157,16 @@ class EASE(Ranker):
         self.X = sp.csr_matrix(X[:, self.cols])
         self.B = ease_weights(self.X, float(self.params["lam"]))
 
+    def _refresh(self, data) -> None:
+        self.X = sp.csr_matrix(profile(data, self.params["transform"])[:, self.cols])  # the weights B stay
+
     def score(self, users) -> np.ndarray:
-        s = np.zeros((len(users), self.n_items), dtype=np.float32)
-        s[:, self.cols] = rows(self.X, users) @ self.B
-        return s
+        s = rows(self.X, users) @ self.B
+        if len(self.cols) == self.n_items:  # every item kept (cols is sorted): no scatter
+            return s
+        out = np.zeros((len(users), self.n_items), dtype=np.float32)
+        out[:, self.cols] = s
+        return out
 
     def state(self) -> dict:
         return {"X": self.X, "B": self.B, "cols": self.cols}

@@ -41,3 +41,29 @@ def test_an_item_without_factors_has_no_factor_neighbours():
     S = factor_neighbours(V, 5, block=16)
     assert S.indptr[8] == S.indptr[7]
     assert (np.diff(S.indptr)[np.arange(50) != 7] == 5).all() and 7 not in S.indices
+
+
+def test_top_k_settled_in_single_precision_equals_the_float64_ranking():
+    """topk finds each row's k-th score in the scores' precision and sorts only what can
+    reach the top; rows with ties at the edge take the float64 path. Either way the chosen
+    items are the float64 ranking's (score + TIE_EPS * tiebreak), excluded ones never."""
+    from recommender.rankers.base import TIE_EPS, topk
+
+    rng = np.random.default_rng(0)
+    for trial in range(120):
+        n, m = int(rng.integers(1, 30)), int(rng.integers(1, 200))
+        k = int(min(rng.integers(1, 40), m))
+        scores = [rng.random((n, m)).astype(np.float32),  # distinct scores
+                  ((rng.random((n, m)) < 0.05) * rng.integers(1, 3, (n, m))).astype(np.float32),  # mostly zero
+                  (rng.random((n, m)) * 1e-6).astype(np.float32),  # closer together than TIE_EPS matters
+                  np.round(rng.random((n, m)), 1)][trial % 4]  # float64 with many ties
+        tiebreak = rng.random(m) * (rng.random(m) > 0.3)
+        exclude = sp.random(n, m, density=0.1, format="csr", random_state=trial) if trial % 3 == 0 else None
+        full = scores.astype(np.float64) + TIE_EPS * tiebreak[None, :]
+        if exclude is not None:
+            full[exclude.nonzero()] = -np.inf
+        items, _ = topk(scores, k, tiebreak, exclude)
+        got = np.where(items >= 0, np.take_along_axis(full, np.maximum(items, 0), axis=1), -np.inf)
+        want = -np.sort(-full, axis=1)[:, :k]
+        assert np.array_equal(got, want)
+        assert all(len(set(row[row >= 0])) == len(row[row >= 0]) for row in items)

@@ -148,6 +148,7 @@ def test_versions_dashboard_roll_back_and_retrain_permissions(shop, make_staff):
     marketing.force_login(make_staff("m@example.com", group=MARKETING))
     page = marketing.get("/dashboard/recommender/").content.decode()
     assert f"v{second.pk}" in page and "reco-metrics" in page and "Serve again" in page
+    assert "Retrain with a full search" in page and "full search" in page and "refit" in page
     assert marketing.post(f"/dashboard/recommender/{first.pk}/serve/").status_code == 302
     assert ModelVersion.objects.get(pk=first.pk).status == ModelVersion.SERVING
     assert client().get(current_key()) == str(first.pk)
@@ -292,3 +293,43 @@ def test_train_if_none_serving_trains_once(shop, capsys):
     call_command("recommender_train", "--if-none-serving", verbosity=1)
     assert ModelVersion.objects.count() == 1
     assert "already serving; nothing to do" in capsys.readouterr().out
+
+
+def test_retrains_refit_the_searched_choice_until_a_search_is_due(loyal_customers, settings):
+    """The nightly retrain refits the serving version's configurations; a search runs when
+    asked for, when the data changed a lot, when the last one is a week old, and when a
+    refit measures well below its search. Each version records which it was."""
+    from django.core.management import call_command
+
+    first = train_version()
+    assert first.metrics["mode"] == "search" and first.metrics["searched"]["version"] == first.pk
+    second = train_version()
+    assert second.status == ModelVersion.SERVING and second.metrics["mode"] == "refit"
+    assert second.chosen == first.chosen and second.metrics["searched"] == first.metrics["searched"]
+    assert f"v{first.pk} chose" in second.metrics["reason"]
+    assert train_version(search=True).metrics["mode"] == "search"
+    call_command("recommender_train", verbosity=0, search=True)
+    assert ModelVersion.objects.order_by("-pk").first().metrics["mode"] == "search"
+    # Much more data than the last search saw.
+    from oscar.test.factories import create_product
+
+    extra = create_product(title="extra", upc="EXTRA", price=Decimal("3.00"), num_in_stock=500)
+    for i in range(12):
+        place_order(extra, user=get_user_model().objects.get(username=f"loyal{i}"), placed_at=NOW - timedelta(days=1))
+    grown = train_version()
+    assert grown.metrics["mode"] == "search" and "interactions changed" in grown.metrics["reason"]
+    assert train_version().metrics["mode"] == "refit"
+    # The last search a week old.
+    serving = ModelVersion.objects.get(status=ModelVersion.SERVING)
+    serving.metrics["searched"]["at"] -= 8 * 86400
+    serving.save()
+    old = train_version()
+    assert old.metrics["mode"] == "search" and "days old" in old.metrics["reason"]
+    # A refit measuring far below what its search measured: the data drifted, search again.
+    serving = ModelVersion.objects.get(status=ModelVersion.SERVING)
+    serving.metrics["searched"]["ndcg"] = {"next": 1.0, "new": 1.0}
+    serving.save()
+    drifted = train_version()
+    assert drifted.metrics["mode"] == "search" and drifted.metrics["reason"].startswith("the refit's holdout")
+    settings.RECOMMENDER_TRAINING = {"time_budget_seconds": 4}  # another configuration: search
+    assert "configuration changed" in train_version().metrics["reason"]

@@ -12,6 +12,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--if-none-serving", action="store_true",
                             help="do nothing when a version is already serving (first start of a demo)")
+        parser.add_argument("--search", action="store_true",
+                            help="search the configurations again on a validation split, even when a refit of "
+                                 "the serving version's would do (refits run between weekly searches)")
 
     def handle(self, *args, **options):
         if options["if_none_serving"] and ModelVersion.objects.filter(status=ModelVersion.SERVING).exists():
@@ -22,10 +25,11 @@ class Command(BaseCommand):
             if options["verbosity"]:
                 self.stderr.write(message)
 
-        version = train_version(progress=progress)
+        version = train_version(progress=progress, search=options["search"])
         if version.status == ModelVersion.FAILED:
             raise CommandError(f"training failed: {version.note}")
-        summary = (f"v{version.pk}: {version.interactions:,} interactions, {version.users:,} people, "
+        mode = "full search" if (version.metrics or {}).get("mode") == "search" else "refit"
+        summary = (f"v{version.pk} ({mode}): {version.interactions:,} interactions, {version.users:,} people, "
                    f"{version.items:,} products, {version.seconds:.0f} s")
         if version.status == ModelVersion.REJECTED:
             self.stdout.write(f"{summary}; not served, worse than the serving version ({version.note}).")
