@@ -36,6 +36,9 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
     if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
         errors.append(_error("RECOMMENDER_CATEGORY_CAP", f"must be a whole number of items (0 or None: no cap), "
                              f"not {cap!r}."))
+    if setting("RECOMMENDER_SLOT_RENDERING") not in ("inline", "deferred"):
+        errors.append(_error("RECOMMENDER_SLOT_RENDERING", f"must be \"inline\" or \"deferred\", not "
+                             f"{setting('RECOMMENDER_SLOT_RENDERING')!r}."))
     if not isinstance(setting("RECOMMENDER_REPEATABLE_DEFAULT"), bool):
         errors.append(_error("RECOMMENDER_REPEATABLE_DEFAULT", "must be True or False (False: products of "
                              "classes without a repeat-purchase policy are bought once)."))

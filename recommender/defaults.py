@@ -35,6 +35,11 @@ DEFAULTS = {
     # Whether products of a class with no repeat-purchase policy (dashboard: Recommender →
     # Repeat purchase) may be recommended again to someone who bought them.
     "RECOMMENDER_REPEATABLE_DEFAULT": False,
+    # How slots that depend on who is looking (recommender.slots.PERSON_SLOTS) render for
+    # anonymous visitors: "inline" (their own list in the page's HTML) or "deferred" (the
+    # fallback everybody gets in the HTML, so the page can be cached and shared, then their
+    # own list fetched by recommender/deferred.js). Signed-in customers always get inline.
+    "RECOMMENDER_SLOT_RENDERING": "deferred",
 }
 
 

@@ -17,6 +17,8 @@ Chains (first list that knows the person or product comes first; later lists fil
   above it within ``RECOMMENDER_UPSELL_PRICE_RATIO`` first
 * ``complete_order`` (with the basket): Oscar's recommended products of the basket's lines →
   what is bought with them, merged → the person's session → popular
+* ``recently_viewed``: the person's own recent products, newest first → popular (for a
+  visitor with no history yet)
 * ``trending``: trending; with a category (or a product, meaning its category), "trending in"
   it: trending in the category → popular in it → trending → popular
 
@@ -60,6 +62,7 @@ CHAINS = {
     "upsell": ["manual", "similar", "content", "session", "category", "popular"],
     "complete_order": ["manual", "basket_together", "session", "popular"],
     "trending": ["category_trending", "category", "trending", "popular"],
+    "recently_viewed": ["recent", "popular"],
 }
 assert set(CHAINS) == set(SLOTS), "every slot needs a chain"
 PERSONAL = {"for_you", "discover"}  # published, or recalculated on the fly (recommender.foldin)
@@ -137,6 +140,9 @@ def _candidates(slot: str, *, person: str, product, version: int, about: dict[st
                 items, source = personal_items(r, version, source, person, recent)
                 found += [(item, source, "") for item in items if item.isdigit()]
             continue
+        if source == "recent":
+            found += [(item, source, "") for item in recent.items if item.isdigit()]
+            continue
         found += [(item, source, "") for item in (lists.get(source) or "").split(",") if item.isdigit()]
     return found, bought
 
@@ -162,6 +168,8 @@ def _preference(slot: str, product_entry: Entry, paths: tuple[str, ...]):
     """(prefer, cap) for ``rules.pick``: up-sell prefers the product's own lists' items priced
     above it within the ratio; "trending in" a category prefers it and has no cap."""
     cap = setting("RECOMMENDER_CATEGORY_CAP")
+    if slot == "recently_viewed":
+        return None, None  # what the person looked at, as it was: no mixing of categories
     if slot == "upsell" and product_entry.price is not None:
         low = product_entry.price
         high = low * Decimal(str(setting("RECOMMENDER_UPSELL_PRICE_RATIO")))

@@ -13,7 +13,7 @@ from recommender.attribution import slot_report
 from recommender.email import recommendations_block
 from recommender.tokens import read_token
 from recommender.training import train_version
-from tests.helpers import place_order
+from tests.helpers import fetch_deferred, place_order
 from tracking.models import Event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
@@ -37,8 +37,13 @@ def test_the_home_page_block_recommends_for_whoever_looks(shop, site_pages):
     assert titles[0] == "tea" and len(titles) == 4 and "teapot" not in titles and "saucer" not in titles
     token = html.split('data-ecrm-token="')[1].split('"')[0]
     assert read_token(token)["version"] == version.pk and read_token(token)["slot"] == "for_you"
-    stranger = Client().get("/").content.decode()  # no account, no cookie: popular products
-    assert len(_slot_titles(stranger, "for_you")) == 4
+    stranger = Client()
+    shared = stranger.get("/").content.decode()  # no account, no cookie: popular products
+    assert len(_slot_titles(shared, "for_you")) == 4
+    (row,) = [r for r in slot_report(days=1) if r["slot"] == "for_you"]
+    assert row["impressions"] == 4  # the page every stranger shares counts nothing itself…
+    (own,) = fetch_deferred(stranger, shared).values()  # …the stranger's own slot, fetched after it, does
+    assert len(_slot_titles(own, "for_you")) == 4
     (row,) = [r for r in slot_report(days=1) if r["slot"] == "for_you"]
     assert row["impressions"] == 8
 
