@@ -17,8 +17,8 @@ Chains (first list that knows the person or product comes first; later lists fil
   above it within ``RECOMMENDER_UPSELL_PRICE_RATIO`` first
 * ``complete_order`` (with the basket): Oscar's recommended products of the basket's lines →
   what is bought with them, merged → the person's session → popular
-* ``recently_viewed``: the person's own recent products, newest first → popular (for a
-  visitor with no history yet)
+* ``recently_viewed``: the person's own recent products, newest first; popular only for a
+  visitor with no history yet (never mixed in: the heading would not be true)
 * ``trending``: trending; with a category (or a product, meaning its category), "trending in"
   it: trending in the category → popular in it → trending → popular
 
@@ -143,6 +143,8 @@ def _candidates(slot: str, *, person: str, product, version: int, about: dict[st
         if source == "recent":
             found += [(item, source, "") for item in recent.items if item.isdigit()]
             continue
+        if slot == "recently_viewed" and found:
+            continue  # what they viewed, even if only one: popular is only for someone who viewed nothing
         found += [(item, source, "") for item in (lists.get(source) or "").split(",") if item.isdigit()]
     return found, bought
 

@@ -19,10 +19,10 @@ Category = get_model("catalogue", "Category")
 
 
 class SearchForm(BaseFilterForm):
-    """A search box over ``fields`` with ``icontains`` (Oscar's models are not in Wagtail's
+    """A search box over ``search_fields`` with ``icontains`` (Oscar's models are not in Wagtail's
     search index)."""
 
-    fields: tuple[str, ...] = ()
+    search_fields: tuple[str, ...] = ()
     q = forms.CharField(label="Search term", required=False,
                         widget=forms.TextInput(attrs={"placeholder": "Search"}))
 
@@ -30,7 +30,7 @@ class SearchForm(BaseFilterForm):
         query = (self.cleaned_data.get("q") or "").strip()
         if query:
             condition = Q()
-            for field in self.fields:
+            for field in self.search_fields:
                 condition |= Q(**{f"{field}__icontains": query})
             objects = objects.filter(condition)
             self.is_searching, self.search_query = True, query
@@ -38,11 +38,11 @@ class SearchForm(BaseFilterForm):
 
 
 class ProductSearchForm(SearchForm):
-    fields = ("title", "upc")
+    search_fields = ("title", "upc")
 
 
 class CategorySearchForm(SearchForm):
-    fields = ("name",)
+    search_fields = ("name",)
 
 
 class ProductChooseView(ChooseView):
