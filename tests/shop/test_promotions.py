@@ -9,6 +9,7 @@ from ecrm.models import Profile, Segment
 from ecrm.segments import static_members_set
 from shop.roles import MARKETING
 from tests.helpers import fetch_deferred
+from tests.recommender.conftest import isolated  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +108,22 @@ def test_marketing_chooses_oscar_products_and_categories_in_the_page_editor(site
                   "New arrivals for you", "Product grid (chosen products)", "Promotion (snippet)"):
         assert label in html, label
     assert marketing.get("/cms/snippets/pages/promotion/").status_code == 200
+
+
+@pytest.mark.usefixtures("isolated")
+def test_the_demo_storefront_is_arranged_once(site_pages, product_in_stock, client):
+    from ecrm.models import Segment
+    from shop.pages.models import HomePage, LandingPage, Promotion
+    from shop.pages.setup import ensure_demo_storefront
+
+    ensure_demo_storefront()
+    ensure_demo_storefront()  # idempotent
+    assert Promotion.objects.get(slug="free-delivery").variants.count() == 1
+    assert set(Segment.objects.values_list("name", flat=True)) == {"Loyal customers", "Lapsed customers"}
+    types = [block.block_type for block in HomePage.objects.get().body]
+    assert types[:2] == ["hero", "promotion"] and {"for_you", "trending", "new_for_you"} <= set(types)
+    assert LandingPage.objects.filter(slug="winter-sale", live=True).count() == 1
+    html = client.get("/").content.decode()
+    assert "Free delivery on orders over £50" in html
+    assert product_in_stock.title in html  # new arrivals: the newest, without a trained model too
+    assert client.get("/winter-sale/").status_code == 200
