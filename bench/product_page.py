@@ -52,7 +52,7 @@ def _deferred_url(html: bytes) -> str | None:
     if not found:
         return None
     url = html_module.unescape(found[0][0].decode())
-    return f"{url}?{urlencode([('f', html_module.unescape(key.decode())) for _url, key in found])}"
+    return f"{url}{'&' if '?' in url else '?'}{urlencode([('f', html_module.unescape(key.decode())) for _u, key in found])}"
 
 
 # (visitor, page): "no slots" is the baseline; anonymous visitors get the slots either in the

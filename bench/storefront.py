@@ -97,7 +97,9 @@ def _home_bodies(segment, category) -> tuple[list, list]:
     rows are the newest products and its hero has no segment variant."""
     hero = {"heading": "Made for the way you live", "text": "Kitchen, garden, outdoors.", "image": None,
             "button_text": "Browse", "button_url": "/catalogue/", "style": "light", "variants": []}
-    targeted = dict(hero, variants=[dict(hero, segment=str(segment.pk), heading="Welcome back")])
+    variant = {**{k: v for k, v in hero.items() if k != "variants"}, "segment": str(segment.pk),
+               "heading": "Welcome back"}
+    targeted = dict(hero, variants=[variant])
     plain_row = {"heading": "New arrivals", "category_slug": "", "limit": 4}
     trending = {"category": category, "heading": "", "count": 4}
     personal = [("hero", targeted), ("for_you", _slot("Recommended for you", "Popular right now")),
@@ -164,6 +166,11 @@ def _measure_home(requests: int, created, signed_in) -> int:
     if shared_a.status_code != 200 or fragment is None:
         print(f"the personalised page answered {shared_a.status_code}, deferred blocks: {fragment is not None}")
         return 1
+    answer = visitors["anonymous"].get(fragment)
+    if answer.status_code != 200:
+        print(f"the fragment request answered {answer.status_code}: {answer.content[:200]!r}")
+        return 1
+    own_links = sum(html.count("data-ecrm-token") for html in answer.json()["fragments"].values())
     rows = {("anonymous", "without personalisation"): (visitors["anonymous"], plain),
             ("anonymous", "personalised (shared HTML)"): (visitors["anonymous"], personal),
             ("anonymous", "  + its fragment"): (visitors["anonymous"], fragment)}
@@ -181,7 +188,8 @@ def _measure_home(requests: int, created, signed_in) -> int:
             timings[row].append((time.perf_counter() - started) * 1000)
             reset_queries()
     print(f"home page blocks, {requests} requests per row; the same HTML for two anonymous visitors: "
-          f"{'yes' if shared_a.content == shared_b.content else 'NO'}; Cache-Control: {shared_a['Cache-Control']}")
+          f"{'yes' if shared_a.content == shared_b.content else 'NO'}; Cache-Control: {shared_a['Cache-Control']}; "
+          f"the fragment brings {len(answer.json()['fragments'])} blocks, {own_links} recommendations")
     print(f"{'visitor':<12}{'page':<30}{'median ms':>10}{'p95 ms':>9}{'ratio':>8}")
     for (who, page), values in timings.items():
         base = statistics.median(timings[(who, "without personalisation")])

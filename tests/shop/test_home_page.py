@@ -83,6 +83,17 @@ def test_every_personal_block_has_a_fallback_for_a_new_visitor(shop, site_pages)
     assert len(own) == 4 and all("<h3" in fragment for fragment in own.values())
 
 
+def test_buy_again_shows_trending_where_nothing_can_be_bought_again(shop, site_pages):
+    from recommender.models import RepurchasePolicy
+
+    RepurchasePolicy.objects.all().delete()  # tea is bought once, like everything else now
+    train_version()
+    _arrange(_every_block())
+    html = Client().get("/").content.decode()
+    heading, titles = _slot(html, "trending")
+    assert heading == "Customers' favourites" and len(titles) == 4  # the buy-again block, never empty
+
+
 def test_the_page_anonymous_visitors_share_is_the_same_for_all_and_cacheable(shop, site_pages):
     products, _users = shop
     train_version()
