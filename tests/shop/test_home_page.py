@@ -2,6 +2,7 @@
 anonymous visitor shares (cacheable) and the visitor's own blocks fetched after it, segment
 targeting (real PostgreSQL and Redis, after training on a small shop)."""
 
+import html as html_module
 import re
 
 import pytest
@@ -55,7 +56,7 @@ def _slot(html: str, slot: str) -> tuple[str, list[str]]:
     match = re.search(rf'<section class="ecrm-slot[^"]*" aria-label="([^"]*)" data-ecrm-slot-name="{slot}".*?</section>',
                       html, re.S)
     assert match, f"no {slot} slot in the page"
-    return match.group(1), re.findall(r'<h3 class="mt-3 h6">([^<]*)</h3>', match.group(0))
+    return html_module.unescape(match.group(1)), re.findall(r'<h3 class="mt-3 h6">([^<]*)</h3>', match.group(0))
 
 
 def _visitor(aid: str) -> Client:
