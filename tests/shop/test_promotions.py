@@ -127,3 +127,19 @@ def test_the_demo_storefront_is_arranged_once(site_pages, product_in_stock, clie
     assert "Free delivery on orders over £50" in html
     assert product_in_stock.title in html  # new arrivals: the newest, without a trained model too
     assert client.get("/winter-sale/").status_code == 200
+
+
+@pytest.mark.parametrize("value", [0, "60", True, -5])
+def test_a_bad_shared_page_max_age_is_reported_by_the_checks(settings, value):
+    from shop.pages.checks import check_settings
+
+    settings.SHOP_SHARED_PAGE_MAX_AGE = value
+    (error,) = check_settings()
+    assert error.id == "shop.pages.E001" and "SHOP_SHARED_PAGE_MAX_AGE" in error.msg
+
+
+def test_a_bad_slot_rendering_is_reported_by_the_checks(settings):
+    from recommender.checks import check_settings
+
+    settings.RECOMMENDER_SLOT_RENDERING = "sometimes"
+    assert any("RECOMMENDER_SLOT_RENDERING" in error.msg for error in check_settings())
