@@ -58,7 +58,7 @@ def test_an_anonymous_visitor_sees_popular_items_then_their_own_after_browsing(b
         heading, popular = _slot(page, "for_you")
         assert heading == "Popular right now" and len(popular) == 4
         assert _slot(page, "recently_viewed")[0] == "Popular right now"
-        page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "home-anonymous.png"), full_page=True)
 
         for name in ("cup", "green-tea"):  # the server records each view; the consumer stores it
             page.goto(f"{live_server.url}{products[name].get_absolute_url()}")
