@@ -72,7 +72,7 @@ def test_an_anonymous_visitor_sees_popular_items_then_their_own_after_browsing(b
         link = page.locator('section[data-ecrm-slot-name="for_you"] a[data-ecrm-token]').first
         token, product_id = link.get_attribute("data-ecrm-token"), link.get_attribute("data-ecrm-product")
         link.click()
-        page.wait_for_url(f"**/catalogue/**")
+        page.wait_for_url("**/catalogue/**")
         clicks = _stored(lambda e: e.event == "Product Clicked")
         assert clicks and clicks[0].properties["token"] == token
         assert read_token(token)["slot"] == "for_you" and read_token(token)["product_id"] == product_id
