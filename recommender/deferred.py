@@ -131,4 +131,6 @@ def slot_fragments(request):
             fragments[key] = render_slot(request, parse_fragment_key(key))
         except BadFragment as error:
             return JsonResponse({"error": f"{key}: {error}"}, status=400)
-    return JsonResponse({"fragments": fragments})
+    response = JsonResponse({"fragments": fragments})
+    response.ecrm_fragment = True  # a store may keep its visitor-id cookie off fragments (shop.pages.caching)
+    return response

@@ -68,7 +68,8 @@ class SharedPageMiddleware:
     * ``Vary: Cookie`` (added because the page asked whether the visitor is signed in) is
       dropped: a shared page is only served to requests without the personal cookies, which
       is the cache key the proxy uses instead (docs/storefront.md).
-    * The tracker's anonymous-id cookie is not set (the browser tracker sets it).
+    * The tracker's anonymous-id cookie is not set (the browser tracker sets it); nor on a
+      deferred fragment's response (``response.ecrm_fragment``).
     * Any other cookie means something personal (a CSRF token, a session) went into the
       page after all: the response is downgraded to ``private, no-store`` rather than shared.
     """
@@ -77,11 +78,15 @@ class SharedPageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
-        if not getattr(response, "ecrm_shared", False):
-            return response
         from tracking.defaults import setting as tracking_setting
 
+        response = self.get_response(request)
+        if getattr(response, "ecrm_fragment", False):
+            # A deferred fragment never gives a visitor their id: the page's tracker does, and
+            # a fragment that raced ahead of it would replace the tracker's with another.
+            response.cookies.pop(tracking_setting("TRACKING_ANONYMOUS_COOKIE"), None)
+        if not getattr(response, "ecrm_shared", False):
+            return response
         response.cookies.pop(tracking_setting("TRACKING_ANONYMOUS_COOKIE"), None)
         if response.cookies:
             response.headers.pop("Cache-Control", None)

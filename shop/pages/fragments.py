@@ -59,4 +59,6 @@ def page_fragments(request):
             fragments[key] = promotion_html(promotion, request, shared=False)
         else:
             return _bad(f"{key}: a fragment is b:<block id> or p:<promotion id>")
-    return JsonResponse({"fragments": fragments})
+    response = JsonResponse({"fragments": fragments})
+    response.ecrm_fragment = True  # never assigns a visitor id (shop.pages.caching.SharedPageMiddleware)
+    return response

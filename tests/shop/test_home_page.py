@@ -200,3 +200,28 @@ def test_bad_page_fragment_requests_are_a_400_with_the_reason(client, site_pages
 def test_bad_slot_fragment_requests_are_a_400_with_the_reason(client, site_pages, key, reason):
     response = client.get("/recommendations/fragments/", {"f": key})
     assert response.status_code == 400 and reason in response.json()["error"]
+
+
+def test_a_shared_page_that_sets_a_cookie_after_all_is_not_shared():
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from shop.pages.caching import SharedPageMiddleware, mark_shared
+
+    def page_with(cookie):
+        def view(request):
+            response = HttpResponse("page")
+            mark_shared(response)
+            response["Vary"] = "Cookie, Accept-Language"
+            response.set_cookie("ecrm_aid", "new-visitor")
+            if cookie:
+                response.set_cookie(cookie, "secret")
+            return response
+        return SharedPageMiddleware(view)(RequestFactory().get("/"))
+
+    clean = page_with(None)
+    assert clean["Cache-Control"] == "public, max-age=0, s-maxage=60"
+    assert clean["Vary"] == "Accept-Language" and not clean.cookies  # the tracker sets its id itself
+    leaked = page_with("csrftoken")
+    control = leaked["Cache-Control"]
+    assert "private" in control and "no-store" in control and "public" not in control
