@@ -121,3 +121,21 @@ def segment_offers_of(user):
         ecrm_segment__segment__memberships__left_at=None,
         ecrm_segment__segment__memberships__profile__person_key=str(user.pk),
     ).select_related("condition", "benefit").distinct()
+
+
+def visitor_segment_ids(*, user_id: str = "", anonymous_id: str = "") -> frozenset[int]:
+    """The segments a storefront visitor is in now: their account's profile, or for an
+    anonymous visitor the profiles their anonymous id is linked to (a customer who browses
+    signed out). One query on indexed columns (the profile's unique ``person_key``, the
+    link's identifier and the membership's current-row condition), so pages can target
+    content per request; nothing is asked for a visitor with neither id."""
+    if user_id:
+        people = Q(profile__person_key=str(user_id))
+    elif anonymous_id:
+        people = Q(profile__person_key__in=IdentityLink.objects.filter(
+            kind=IdentityLink.ANONYMOUS, identifier=anonymous_id).values("user_id"))
+    else:
+        return frozenset()
+    from ecrm.models import SegmentMembership
+
+    return frozenset(SegmentMembership.objects.filter(people, left_at=None).values_list("segment_id", flat=True))

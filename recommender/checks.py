@@ -44,6 +44,9 @@ def check_settings(app_configs=None, **kwargs) -> list[Error]:
         share = setting(name)
         if isinstance(share, bool) or not isinstance(share, (int, float)) or share < 0:
             errors.append(_error(name, f"must be a share of at least 0 (0.25: 25 %), not {share!r}."))
+    if setting("RECOMMENDER_SLOT_RENDERING") not in ("inline", "deferred"):
+        errors.append(_error("RECOMMENDER_SLOT_RENDERING", f"must be \"inline\" or \"deferred\", not "
+                             f"{setting('RECOMMENDER_SLOT_RENDERING')!r}."))
     if not isinstance(setting("RECOMMENDER_REPEATABLE_DEFAULT"), bool):
         errors.append(_error("RECOMMENDER_REPEATABLE_DEFAULT", "must be True or False (False: products of "
                              "classes without a repeat-purchase policy are bought once)."))

@@ -43,6 +43,11 @@ DEFAULTS = {
     "RECOMMENDER_SEARCH_EVERY_DAYS": 7,
     "RECOMMENDER_SEARCH_ON_GROWTH": 0.25,
     "RECOMMENDER_SEARCH_ON_DROP": 0.2,
+    # How slots that depend on who is looking (recommender.slots.PERSON_SLOTS) render for
+    # anonymous visitors: "inline" (their own list in the page's HTML) or "deferred" (the
+    # fallback everybody gets in the HTML, so the page can be cached and shared, then their
+    # own list fetched by recommender/deferred.js). Signed-in customers always get inline.
+    "RECOMMENDER_SLOT_RENDERING": "deferred",
 }
 
 

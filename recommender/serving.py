@@ -19,9 +19,8 @@ Chains (first list that knows the person or product comes first; later lists fil
   what is bought with them, merged → the person's session → popular
 * ``post_purchase`` (with ``products``, what an order just bought): as ``complete_order``,
   about those products (the thank-you page's suggestion)
-* ``recently_viewed``: the products whose pages the person opened, newest first (their
-  recent activity, ``recommender.recent``); no fallback: someone who viewed nothing has
-  nothing to be reminded of
+* ``recently_viewed``: the person's own recent products, newest first; popular only for a
+  visitor with no history yet (never mixed in: the heading would not be true)
 * ``trending``: trending; with a category (or a product, meaning its category), "trending in"
   it: trending in the category → popular in it → trending → popular
 
@@ -65,8 +64,8 @@ CHAINS = {
     "upsell": ["manual", "similar", "content", "session", "category", "popular"],
     "complete_order": ["manual", "basket_together", "session", "popular"],
     "post_purchase": ["manual", "basket_together", "session", "popular"],
-    "recently_viewed": ["recent"],
     "trending": ["category_trending", "category", "trending", "popular"],
+    "recently_viewed": ["recent", "popular"],
 }
 assert set(CHAINS) == set(SLOTS), "every slot needs a chain"
 PERSONAL = {"for_you", "discover"}  # published, or recalculated on the fly (recommender.foldin)
@@ -148,6 +147,11 @@ def _candidates(slot: str, *, person: str, product, version: int, about: dict[st
                 items, source = personal_items(r, version, source, person, recent)
                 found += [(item, source, "") for item in items if item.isdigit()]
             continue
+        if source == "recent":
+            found += [(item, source, "") for item in recent.items if item.isdigit()]
+            continue
+        if slot == "recently_viewed" and found:
+            continue  # what they viewed, even if only one: popular is only for someone who viewed nothing
         found += [(item, source, "") for item in (lists.get(source) or "").split(",") if item.isdigit()]
     return found, bought
 
@@ -173,6 +177,8 @@ def _preference(slot: str, product_entry: Entry, paths: tuple[str, ...]):
     """(prefer, cap) for ``rules.pick``: up-sell prefers the product's own lists' items priced
     above it within the ratio; "trending in" a category prefers it and has no cap."""
     cap = setting("RECOMMENDER_CATEGORY_CAP")
+    if slot == "recently_viewed":
+        return None, None  # what the person looked at, as it was: no mixing of categories
     if slot == "upsell" and product_entry.price is not None:
         low = product_entry.price
         high = low * Decimal(str(setting("RECOMMENDER_UPSELL_PRICE_RATIO")))
@@ -180,8 +186,6 @@ def _preference(slot: str, product_entry: Entry, paths: tuple[str, ...]):
                 and low < entry.price <= high), cap
     if slot == "trending" and paths:
         return (lambda entry, source: any(path.startswith(paths[0]) for path in entry.category_paths)), None
-    if slot == "recently_viewed":
-        return None, None  # what the person looked at, as they looked at it
     return None, cap
 
 

@@ -25,6 +25,13 @@ SLOTS = {
 PRODUCT_SLOTS = ("bought_together", "similar", "upsell")
 # Slots about what was just bought: they need ``products=`` (the order's), so a page cannot show them.
 ORDER_SLOTS = ("post_purchase",)
+# Slots whose lists depend on who is looking (their account, history or session), not only on
+# the page: a page shared by every anonymous visitor renders their fallback and fetches the
+# visitor's own later (``recommender.deferred``).
+PERSON_SLOTS = ("for_you", "discover", "buy_again", "recently_viewed")
+# Sources that are the same for everybody: a slot made only of these is showing its fallback
+# ("new": the newest products, which a store's "new arrivals for you" falls back to).
+SHARED_SOURCES = frozenset({"popular", "trending", "category", "category_trending", "pinned", "manual", "new"})
 
 
 def check_slot(slot: str) -> None:

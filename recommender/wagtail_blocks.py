@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from wagtail import blocks
 
-from recommender.slots import ORDER_SLOTS, PRODUCT_SLOTS, SLOTS  # a content page has no product, no order
+from recommender.slots import ORDER_SLOTS, PERSON_SLOTS, PRODUCT_SLOTS, SLOTS  # a page has no product, no order
 
 
 def page_slot_choices() -> list[tuple[str, str]]:
@@ -25,6 +25,10 @@ class RecommendationsBlock(blocks.StructBlock):
                                         "store does not know yet see what is popular.")
     heading = blocks.CharBlock(max_length=120, default="Recommended for you")
     count = blocks.IntegerBlock(min_value=1, max_value=24, default=4)
+
+    def is_personal(self, value) -> bool:
+        """Whether it differs per visitor (a page shared by anonymous visitors defers it)."""
+        return value["slot"] in PERSON_SLOTS
 
     class Meta:
         template = "recommender/blocks/recommendations.html"

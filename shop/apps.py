@@ -17,9 +17,12 @@ class ShopConfig(AppConfig):
             from shop.embedded_redis import ensure_running
 
             ensure_running(settings.BASE_DIR)
-        # After every migrate, so the groups exist wherever the schema does
-        # (the permissions they need are themselves created by post_migrate).
-        post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)
+        # After every migrate, so the groups exist wherever the schema does. The permissions
+        # they need are themselves created by post_migrate, app by app: the roles are synced
+        # after the last installed app's (the store's pages, whose promotions Marketing edits).
+        from django.apps import apps
+
+        post_migrate.connect(roles.sync_role_groups_after_migrate, sender=list(apps.get_app_configs())[-1])
         post_migrate.connect(_prepare_media_after_migrate, sender=self)
 
 

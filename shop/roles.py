@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "wagtailimages": ["add_image", "change_image", "choose_image"],
         "wagtaildocs": ["add_document", "change_document", "choose_document"],
         "wagtailcore": ["add_page", "change_page", "publish_page", "view_page"],
+        # Promotions (snippets with a variant per segment) placed on pages and in Oscar's templates.
+        "pages": [f"{action}_promotion" for action in ("add", "change", "delete", "view")],
     },
     SUPPORT: {
         "order": [

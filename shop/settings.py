@@ -114,6 +114,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it sees pages every anonymous visitor shares last, after the others (shop.pages.caching).
+    "shop.pages.caching.SharedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Answers /tracking/v1/* before the storefront's middleware, which SDK calls do not need.

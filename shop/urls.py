@@ -15,6 +15,8 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 from recommender.api.views import RecommendationsView
+from recommender.deferred import slot_fragments
+from shop.pages.fragments import page_fragments
 from shop.reorder import OrderReorderView
 
 
@@ -36,6 +38,9 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("api/ecrm/", include("ecrm.api.urls")),
     path("api/recommendations/", RecommendationsView.as_view(), name="api-recommendations"),
+    # The visitor's own slots and blocks on pages every anonymous visitor shares (never cached).
+    path("recommendations/fragments/", slot_fragments, name="recommender-fragments"),
+    path("pages/fragments/", page_fragments, name="page-fragments"),
     path("accounts/", include("ecrm.urls")),
     path("accounts/orders/<str:order_number>/reorder/", OrderReorderView.as_view(), name="order-reorder"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

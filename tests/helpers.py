@@ -45,3 +45,21 @@ def place_order(*products, quantity: int = 1, placed_at=None, **order_kwargs):
         order.date_placed = placed_at
         order.save()
     return order
+
+
+def fetch_deferred(client, html: str) -> dict[str, str]:
+    """What ``recommender/deferred.js`` does for a shared page: ask each endpoint named by the
+    page's ``data-ecrm-deferred-url`` markers for their keys; returns {key: the visitor's html}."""
+    import html as html_module
+    import re
+    from urllib.parse import urlencode
+
+    wanted: dict[str, list[str]] = {}
+    for url, key in re.findall(r'data-ecrm-deferred-url="([^"]*)" data-ecrm-deferred="([^"]*)"', html):
+        wanted.setdefault(html_module.unescape(url), []).append(html_module.unescape(key))
+    fragments = {}
+    for url, keys in wanted.items():
+        response = client.get(url + ("&" if "?" in url else "?") + urlencode([("f", key) for key in keys]))
+        assert response.status_code == 200, response.content
+        fragments.update(response.json()["fragments"])
+    return fragments

@@ -3,13 +3,20 @@ templates: the shopper is taken from the request (their account, or the tracking
 anonymous id), the basket from Oscar's middleware; ``order`` (an Oscar order) is what
 ``post_purchase`` is about. ``{% include "recommender/partials/slot.html" %}``
 renders a slot whose links carry attribution tokens for the browser tracker, under the
-slot's own heading unless ``title`` is given. An unknown slot name is a ValueError that
-lists the slots."""
+slot's own heading unless ``title`` is given (``recommender/partials/slot_cards.html``: the
+same as product cards). An unknown slot name is a ValueError that lists the slots.
+
+On a page every anonymous visitor shares (``recommender.deferred.shared_render``), a slot
+that depends on the visitor gets the fallback anyone would get, and ``items.deferred``: the
+partials then mark it for ``recommender/deferred.js`` to replace with the visitor's own. No
+template changes between the two renderings."""
 
 from django import template
 
 from recommender.attribution import record_impressions
+from recommender.deferred import defers, fragment_key, shared_render
 from recommender.serving import recommendations_for
+from recommender.slots import SHARED_SOURCES
 from recommender.slots import slot_title as title_of
 
 register = template.Library()
@@ -25,15 +32,52 @@ def person_of(request) -> str:
     return f"anon:{anonymous}" if anonymous else ""
 
 
+class SlotItems(list):
+    """A slot's recommendations, and how they were chosen: ``deferred`` when they are the
+    shared fallback that the visitor's own list replaces after the page loads."""
+
+    def __init__(self, items, *, slot, product=None, category=None, k=4, deferred=False):
+        super().__init__(items)
+        self.slot, self.product, self.category, self.k, self.deferred = slot, product, category, k, deferred
+
+    @property
+    def personal(self) -> bool:
+        """Whether anything in it is the visitor's own (not what everybody gets): a heading
+        such as "Recently viewed" is only true then."""
+        return any(rec.source not in SHARED_SOURCES for rec in self)
+
+
+def slot_items(request, slot, *, product=None, category=None, products=(), k=4, personal=False,
+               deferred_elsewhere=False):
+    """The slot's items for this request: the visitor's own (``personal``, or a page that is
+    not shared), or on a shared page the fallback everybody gets."""
+    shared = not personal and shared_render(request)
+    # A shared page asks as nobody: no history, no basket, no A/B arm — the same HTML for all.
+    person = "" if shared else person_of(request)
+    items = recommendations_for(slot=slot, person=person, product=product, category=category,
+                                basket=None if shared else getattr(request, "basket", None), products=products,
+                                k=int(k))
+    deferred = shared and defers(slot)
+    if not deferred:
+        record_impressions(items, slot, person)
+    return SlotItems(items, slot=slot, product=product, category=category, k=int(k),
+                     deferred=deferred and not deferred_elsewhere)
+
+
 @register.simple_tag(takes_context=True)
 def recommendations(context, slot, product=None, category=None, order=None, k=4):
-    request = context.get("request")
-    person = person_of(request)
+    # A Wagtail block that is deferred as a whole (the shop's pages) sets ``ecrm_block_deferred``.
+    # ``order``: what an order just bought (the thank-you page's post_purchase slot).
     products = [line.product_id for line in order.lines.all() if line.product_id] if order is not None else ()
-    items = recommendations_for(slot=slot, person=person, product=product, category=category,
-                                basket=getattr(request, "basket", None), products=products, k=int(k))
-    record_impressions(items, slot, person)
-    return items
+    return slot_items(context.get("request"), slot, product=product, category=category, products=products, k=k,
+                      deferred_elsewhere=bool(context.get("ecrm_block_deferred")))
+
+
+@register.simple_tag
+def deferred_key(items, title="", fallback_title="", style="links"):
+    """The fragment key that fetches this slot again for the visitor (see recommender.deferred)."""
+    return fragment_key(slot=items.slot, k=items.k, product=items.product, category=items.category,
+                        title=title or "", fallback_title=fallback_title or "", style=style)
 
 
 @register.simple_tag

@@ -9,20 +9,28 @@ from __future__ import annotations
 
 from django.db import transaction
 
+HERO = {
+    "heading": "Made for the way you live",
+    "text": "Kitchenware, garden tools, outdoor kit and everyday essentials, delivered in two days.",
+    "button_text": "Browse the catalogue",
+    "button_url": "/catalogue/",
+    "style": "light",
+    "variants": [],
+}
+
+
+def _slot(heading: str, fallback: str, count: int = 4) -> dict:
+    return {"heading": heading, "fallback_heading": fallback, "count": count}
+
+
 HOME_BODY = [
-    {
-        "type": "hero",
-        "value": {
-            "heading": "Made for the way you live",
-            "text": "Kitchenware, garden tools, outdoor kit and everyday essentials, "
-            "delivered in two days.",
-            "button_text": "Browse the catalogue",
-            "button_url": "/catalogue/",
-        },
-    },
+    {"type": "hero", "value": HERO},
+    {"type": "for_you", "value": _slot("Recommended for you", "Popular right now")},
+    {"type": "recently_viewed", "value": _slot("Recently viewed", "Popular right now")},
+    {"type": "new_for_you", "value": _slot("New arrivals for you", "New arrivals")},
+    {"type": "trending", "value": {"category": None, "heading": "Trending now", "count": 4}},
+    {"type": "buy_again", "value": _slot("Buy again", "Customers' favourites")},
     {"type": "categories", "value": {"heading": "Shop by category", "limit": 12}},
-    {"type": "new_arrivals", "value": {"heading": "New arrivals", "category_slug": "", "limit": 8}},
-    {"type": "recommendations", "value": {"slot": "for_you", "heading": "Recommended for you", "count": 4}},
 ]
 
 CONTENT_PAGES = [
@@ -125,3 +133,76 @@ def ensure_site_pages() -> None:
 
 def ensure_site_pages_after_migrate(sender, **kwargs) -> None:
     ensure_site_pages()
+
+
+LOYAL = {"name": "Loyal customers", "description": "Three orders or more (the demo's targeted hero).",
+         "rules": {"attribute": "order_count", "op": "gte", "value": 3}}
+LAPSED = {"name": "Lapsed customers", "description": "Customers without an order in 60 days (the demo's "
+          "promotion variant).", "rules": {"all": [{"attribute": "order_count", "op": "gte", "value": 1},
+                                                    {"attribute": "last_order_at", "op": "older_than_days",
+                                                     "value": 60}]}}
+
+
+@transaction.atomic
+def ensure_demo_storefront() -> None:
+    """The demo store's storefront, after seeding: two segments, a promotion with a variant
+    for one of them, the home page arranged with every kind of block (a hero with a variant
+    for loyal customers, the promotion, a category's trending products) and a landing page.
+    Pages an editor has since changed are left alone (the home page is arranged only while
+    it has no promotion block)."""
+    from oscar.core.loading import get_model
+
+    from ecrm.models import Segment
+    from ecrm.segments import segment_refresh
+    from shop.pages.models import HomePage, LandingPage, Promotion, PromotionVariant
+
+    ensure_site_pages()
+    segments = {}
+    for spec in (LOYAL, LAPSED):
+        segment, created = Segment.objects.get_or_create(name=spec["name"], defaults={
+            "description": spec["description"], "rules": spec["rules"], "kind": Segment.DYNAMIC})
+        if created:
+            segment_refresh(segment)
+        segments[spec["name"]] = segment
+    promotion, created = Promotion.objects.get_or_create(slug="free-delivery", defaults={
+        "name": "Free delivery", "heading": "Free delivery on orders over £50",
+        "text": "Order before 2pm for same-day dispatch.", "link_text": "Delivery and returns",
+        "link_url": "/delivery/", "style": "light"})
+    if created:
+        PromotionVariant.objects.create(
+            promotion=promotion, segment=segments[LAPSED["name"]], heading="We have missed you",
+            text="Free delivery on your next order, whatever its size.", link_text="See what's new",
+            link_url="/catalogue/", style="accent")
+
+    Category = get_model("catalogue", "Category")
+    Product = get_model("catalogue", "Product")
+    kitchen = Category.objects.filter(depth=1, is_public=True).order_by("path").first()
+    picks = list(Product.objects.browsable().filter(is_public=True).order_by("-date_created", "-id")[:4])
+    home = HomePage.objects.get()
+    if not any(block.block_type == "promotion" for block in home.body):
+        hero = dict(HERO, variants=[{
+            "segment": str(segments[LOYAL["name"]].pk), "heading": "Thank you for coming back",
+            "text": "Our most loyal customers see new arrivals first.", "image": None,
+            "button_text": "See what's new", "button_url": "/catalogue/", "style": "dark"}])
+        home.body = [
+            ("hero", hero),
+            ("promotion", {"promotion": promotion}),
+            ("for_you", _slot("Recommended for you", "Popular right now")),
+            ("recently_viewed", _slot("Recently viewed", "Popular right now")),
+            ("new_for_you", _slot("New arrivals for you", "New arrivals")),
+            ("trending", {"category": kitchen, "heading": "", "count": 4}),
+            ("buy_again", _slot("Buy again", "Customers' favourites")),
+            ("categories", {"heading": "Shop by category", "limit": 12}),
+        ]
+        home.save_revision().publish()
+    if picks and not LandingPage.objects.filter(slug="winter-sale").exists():
+        landing = home.add_child(instance=LandingPage(
+            title="Winter warmers", slug="winter-sale", show_navigation=False,
+            intro="Everything for cosy evenings: picked by our team, and by what you like.",
+            body=[("banner", {"heading": "Winter warmers: this week only", "text": "Free delivery on every order.",
+                              "image": None, "button_text": "", "button_url": "", "style": "accent",
+                              "variants": []}),
+                  ("product_grid", {"heading": "Our picks", "products": picks}),
+                  ("for_you", _slot("Picked for you", "Popular right now")),
+                  ("promotion", {"promotion": promotion})]))
+        landing.save_revision().publish()

@@ -69,6 +69,7 @@ def test_a_visitor_who_views_two_products_gets_their_neighbours_at_once(
     assert "because" in schema["Recommendation"]["properties"] and "Because" in schema
     request = RequestFactory().get("/")
     request.user, request.tracking_anonymous_id = AnonymousUser(), visitor
+    request.ecrm_shared = False  # the visitor's own slot, as the deferred fragment renders it
     html = Template('{% load recommendations %}{% recommendations "for_you" k=4 as items %}'
                     '{% include "recommender/partials/slot.html" with title="For you" slot="for_you" %}').render(
         Context({"request": request}))

@@ -19,6 +19,7 @@ from shop.demo.generate import generate_catalogue, generate_customer
 from shop.demo.simulation import Catalogue, Shopper, simulate_shopper
 from shop.demo.sink import StoreSink
 from shop.demo import store
+from shop.pages.setup import ensure_demo_storefront
 
 BATCH = 50
 VISITOR_OFFSET = 1_000_000  # visitors draw tastes from their own streams
@@ -87,6 +88,8 @@ class Command(BaseCommand):
                          f"{sink.counts['orders']} new orders, {time.monotonic() - started:.0f} s")
         with transaction.atomic():
             store.restock(specs)
+        # The storefront: segments, a promotion, the home page arranged, a landing page.
+        ensure_demo_storefront()
         self._summary(sink, created, time.monotonic() - started)
 
     def _visit(self, seed, index, specs, catalogue, sink, start, days) -> None:
