@@ -133,3 +133,4 @@ class HoldoutMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_key} held out of {self.campaign} ({self.window or 'once'})"
+from campaigns.broadcast_models import *  # noqa: F401,F403,E402

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from campaigns.models import ContactPreference, HoldoutMember, Message, Suppression
+from campaigns.models import ContactPreference, HoldoutMember, Message, MessageClick, MessageOpen, Suppression
 
 MESSAGE_FIELDS = ["key", "kind", "topic", "to_email", "template", "status", "created_at", "due_at",
                   "sent_at", "subject", "body_text", "delivery_event"]
+
+
+def _engagement(model, person):
+    """Opens or clicks of the person's messages (by person key, or through the message)."""
+    return model.objects.filter(Q(person_key__in=person.users) | Q(message__in=_messages(person)))
 
 
 def _messages(person):
@@ -32,16 +37,25 @@ class _PersonalData:
                                       .values("email", "reason", "detail", "created_at")),
             "campaign_holdouts.json": list(HoldoutMember.objects.filter(person_key__in=person.users)
                                            .values("campaign", "window", "at")),
+            "campaign_opens.json": list(_engagement(MessageOpen, person).order_by("at")
+                                        .values("message__key", "campaign", "at", "automated")),
+            "campaign_clicks.json": list(_engagement(MessageClick, person).order_by("at")
+                                         .values("message__key", "campaign", "url", "at", "automated")),
         }
 
     def plan(self, person) -> dict:
         return {"campaign messages": _messages(person).count(),
                 "campaign preferences": ContactPreference.objects.filter(person_key__in=person.users).count(),
                 "suppressed addresses": Suppression.objects.filter(email__in=person.emails).count(),
-                "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count()}
+                "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count(),
+                "campaign opens": _engagement(MessageOpen, person).count(),
+                "campaign clicks": _engagement(MessageClick, person).count()}
 
     def erase(self, person) -> dict:
-        return {"campaigns.Message": _messages(person).delete()[0],
+        # Opens and clicks first: they would go with their messages, but are counted apart.
+        engagement = {"campaigns.MessageOpen": _engagement(MessageOpen, person).delete()[0],
+                      "campaigns.MessageClick": _engagement(MessageClick, person).delete()[0]}
+        return {**engagement, "campaigns.Message": _messages(person).delete()[0],
                 "campaigns.ContactPreference": ContactPreference.objects.filter(person_key__in=person.users).delete()[0],
                 "campaigns.Suppression": Suppression.objects.filter(email__in=person.emails).delete()[0],
                 "campaigns.HoldoutMember": HoldoutMember.objects.filter(person_key__in=person.users).delete()[0]}

@@ -17,6 +17,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
+from campaigns.engagement import instrument_html
 from campaigns.models import Message
 from campaigns.plaintext import html_to_text
 from campaigns.tokens import unsubscribe_url
@@ -24,7 +25,8 @@ from campaigns.tokens import unsubscribe_url
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 
 # source kind -> dotted path of f(message) -> dict added to the template context.
-CONTEXT_BUILDERS = {"order-status": "campaigns.order_status.message_context"}
+CONTEXT_BUILDERS = {"order-status": "campaigns.order_status.message_context",
+                    "broadcast": "campaigns.broadcasts.message_context"}
 
 
 class RenderError(Exception):
@@ -59,6 +61,9 @@ def render(message: Message) -> dict:
         raise RenderError(f"template {message.template} rendered an empty subject or body")
     html = parts["html"].strip()
     text = parts["body"].strip() + "\n" if parts["body"].strip() else html_to_text(html)
+    if message.campaign and html:
+        # Results of flows and broadcasts: opens (a pixel) and clicks (a signed redirect).
+        html = instrument_html(html, message_id=message.pk, keep={context.get("unsubscribe_url")})
     return {"subject": subject[:255], "text": text, "html": html, "unsubscribe_url": context.get("unsubscribe_url")}
 
 

@@ -42,7 +42,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             f"{action}_{model}" for model in ("merchandisingrule", "repurchasepolicy")
             for action in ("add", "change", "delete", "view")],
         "campaigns": ["view_message", "retry_message", "view_suppression", "add_suppression",
-                      "delete_suppression"],
+                      "delete_suppression", "view_broadcast", "add_broadcast", "change_broadcast",
+                      "view_campaign_results"],
         "wagtailimages": ["add_image", "change_image", "choose_image"],
         "wagtaildocs": ["add_document", "change_document", "choose_document"],
         "wagtailcore": ["add_page", "change_page", "publish_page", "view_page"],
@@ -66,7 +67,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "catalogue": ["view_product", "view_category"],
         "partner": ["view_stockrecord"],
         # Support answers "did my e-mail go out?": the outbox and suppressions, read only.
-        "campaigns": ["view_message", "view_suppression"],
+        "campaigns": ["view_message", "view_suppression", "view_broadcast", "view_campaign_results"],
     },
 }
 

@@ -390,6 +390,10 @@ OSCAR_DASHBOARD_NAVIGATION = OSCAR_DASHBOARD_NAVIGATION + [
              "access_fn": _staff_with("campaigns.view_message")},
             {"label": _("Suppressed addresses"), "url_name": "campaigns-dashboard:suppressions",
              "access_fn": _staff_with("campaigns.view_suppression")},
+            {"label": _("Broadcasts"), "url_name": "campaigns-dashboard:broadcasts",
+             "access_fn": _staff_with("campaigns.view_broadcast")},
+            {"label": _("Results"), "url_name": "campaigns-dashboard:results-list",
+             "access_fn": _staff_with("campaigns.view_campaign_results")},
         ],
     },
     {

@@ -3,7 +3,7 @@
 The same function beat runs every few seconds (``campaigns.tasks.tick``); operators use it
 to catch up after an outage, tests to move time. For now it dispatches due outbox messages
 (new, deferred by the frequency cap or quiet hours, waiting for a retry, or abandoned by a
-worker that died); flow steps and broadcasts will join it.
+worker that died) after fanning out the broadcasts that are due; flow steps will join it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from campaigns.outbox import outbox_dispatch
+from campaigns.ticking import tick_run
 
 
 class Command(BaseCommand):
@@ -33,6 +33,6 @@ class Command(BaseCommand):
                                    "such as 2026-12-24T09:00:00+00:00")
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
-        queued = outbox_dispatch(now=moment)
-        self.stdout.write(f"{queued} message(s) queued for delivery"
-                          + (f" as of {moment.isoformat()}" if moment else "") + ".")
+        done = tick_run(now=moment)
+        self.stdout.write(f"{done['broadcasts']} broadcast(s) fanned out, {done['queued']} message(s) queued "
+                          "for delivery" + (f" as of {moment.isoformat()}" if moment else "") + ".")
