@@ -11,6 +11,12 @@ from campaigns.engagement import (GIF, click_record, open_record, read_click_tok
 from campaigns.models import Message
 
 
+def _no_cookie(request) -> None:
+    """The tracking middleware gives a new visitor an anonymous-id cookie; a pixel fetched by
+    a mail client or its proxy is no visitor, so it gets none."""
+    request.tracking_anonymous_id = ""
+
+
 def _no_store(response):
     response["Cache-Control"] = "no-store, private"
     response["Referrer-Policy"] = "no-referrer"
@@ -22,6 +28,7 @@ class OpenPixelView(View):
     """A 1×1 transparent GIF; the first fetch of a message's pixel is its open."""
 
     def get(self, request, token):
+        _no_cookie(request)
         message_id = read_open_token(token)
         if message_id is None:
             return _no_store(HttpResponse("Not a valid tracking image.", status=404, content_type="text/plain"))
@@ -31,6 +38,7 @@ class OpenPixelView(View):
         return _no_store(HttpResponse(GIF, content_type="image/gif"))
 
     def head(self, request, token):  # link checkers: answer, record nothing
+        _no_cookie(request)
         if read_open_token(token) is None:
             return _no_store(HttpResponse(status=404))
         return _no_store(HttpResponse(content_type="image/gif"))
