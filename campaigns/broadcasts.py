@@ -242,7 +242,10 @@ class LazyRecommendations:
 def message_context(message: Message) -> dict:
     """What a broadcast's template gets besides the customer: the broadcast and
     ``recommendations`` (an ``EmailBlock``: ``.html``, ``.text``, ``.items``)."""
-    broadcast_id = message.context.get("broadcast_id") or message.source_id
-    broadcast = Broadcast.objects.filter(pk=broadcast_id).first() if str(broadcast_id).isdigit() else None
+    from campaigns.render_batch import batch_cached
+
+    broadcast_id = str(message.context.get("broadcast_id") or message.source_id)
+    broadcast = batch_cached(("broadcast", broadcast_id), lambda: Broadcast.objects.filter(pk=broadcast_id).first()
+                             if broadcast_id.isdigit() else None)
     email = f"broadcast-{broadcast.pk}" if broadcast else "broadcast"
     return {"broadcast": broadcast, "recommendations": LazyRecommendations(message, email)}

@@ -69,23 +69,31 @@ def read_click_token(token: str) -> tuple[int, str] | None:
         return None
 
 
-def click_url(message_id: int, url: str) -> str:
-    path = reverse("campaigns:click", kwargs={"token": click_token(message_id, url)})
-    return absolute(path) + "?" + urlencode({"u": url})
+def _pattern(name: str) -> str:
+    """The absolute URL of a route with ``{token}`` for its token (reversed once per call of
+    ``instrument_html``, not once per link)."""
+    return absolute(reverse(name, kwargs={"token": "TOKEN"})).replace("TOKEN", "{token}")
+
+
+def click_url(message_id: int, url: str, pattern: str | None = None) -> str:
+    return ((pattern or _pattern("campaigns:click")).format(token=click_token(message_id, url))
+            + "?" + urlencode({"u": url}))
 
 
 def open_url(message_id: int) -> str:
-    return absolute(reverse("campaigns:open", kwargs={"token": open_token(message_id)}))
+    return _pattern("campaigns:open").format(token=open_token(message_id))
 
 
 def instrument_html(body: str, *, message_id: int, keep: set[str] = frozenset()) -> str:
     """The HTML with every web link going through the click redirect and the open pixel
     appended; links in ``keep`` (the unsubscribe URL) stay as they are."""
+    pattern = _pattern("campaigns:click")
+
     def rewrite(match: re.Match) -> str:
         url = html.unescape(match.group(3)).strip()
         if not url.lower().startswith(("http://", "https://")) or url in keep:
             return match.group(0)
-        return f"{match.group(1)}{match.group(2)}{html.escape(click_url(message_id, url))}{match.group(2)}"
+        return f"{match.group(1)}{match.group(2)}{html.escape(click_url(message_id, url, pattern))}{match.group(2)}"
 
     body = LINK.sub(rewrite, body)
     pixel = (f'<img src="{html.escape(open_url(message_id))}" width="1" height="1" alt="" '

@@ -239,15 +239,18 @@ def message_deliver(message_id: int, *, now: datetime | None = None) -> str:
 def messages_deliver(message_ids: list[int], *, now: datetime | None = None) -> dict:
     """Deliver each message of a batch (``message_deliver`` one by one: each its own claim,
     retries and dead letter); {outcome: count}. One message's failure does not stop the rest."""
+    from campaigns.render_batch import rendering_batch
+
     outcomes: dict[str, int] = {}
-    for message_id in message_ids:
-        try:
-            outcome = message_deliver(message_id, now=now)
-        except Exception:  # noqa: BLE001 - e.g. the database went away: the tick takes the row up again
-            logger.exception("message %s: delivery failed", message_id)
-            outcome = "error"
-        word = outcome.split(":")[0].split(",")[0]
-        outcomes[word] = outcomes.get(word, 0) + 1
+    with rendering_batch(message_ids):  # template, broadcast and profiles read once for the batch
+        for message_id in message_ids:
+            try:
+                outcome = message_deliver(message_id, now=now)
+            except Exception:  # noqa: BLE001 - e.g. the database went away: the tick takes the row up again
+                logger.exception("message %s: delivery failed", message_id)
+                outcome = "error"
+            word = outcome.split(":")[0].split(",")[0]
+            outcomes[word] = outcomes.get(word, 0) + 1
     return outcomes
 
 

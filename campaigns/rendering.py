@@ -18,6 +18,7 @@ from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
 from campaigns.engagement import instrument_html
+from campaigns.render_batch import batch_cached, event_type_messages
 from campaigns.models import Message
 from campaigns.plaintext import html_to_text
 from campaigns.tokens import unsubscribe_url
@@ -37,8 +38,9 @@ def render(message: Message) -> dict:
     """{"subject", "text", "html", "unsubscribe_url"} for the message, or RenderError."""
     from ecrm.models import Profile
 
-    context = {**message.context, "message": message,
-               "customer": Profile.objects.filter(person_key=message.person_key).first(),
+    customer = batch_cached(("profile", message.person_key),
+                            lambda: Profile.objects.filter(person_key=message.person_key).first())
+    context = {**message.context, "message": message, "customer": customer,
                "user": message.user, "shop_name": getattr(settings, "OSCAR_SHOP_NAME", "")}
     if message.kind == Message.MARKETING:
         context["unsubscribe_url"] = unsubscribe_url(person_key=message.person_key, channel=message.channel,
@@ -47,8 +49,7 @@ def render(message: Message) -> dict:
         builder = CONTEXT_BUILDERS.get(message.source_kind)
         if builder:
             context.update(import_string(builder)(message))
-        event_type = CommunicationEventType.objects.get(code=message.template)
-        parts = event_type.get_messages(context)
+        parts = event_type_messages(message.template, context)
     except CommunicationEventType.DoesNotExist:
         raise RenderError(f"no e-mail template with code {message.template!r} "
                           "(dashboard → Content → Email templates)") from None
