@@ -27,6 +27,6 @@ def deliver_batch(message_ids: list[int], now: str | None = None) -> dict:
 @shared_task(ignore_result=True)
 def tick(now: str | None = None) -> dict:
     """What beat runs: fan out due broadcasts, queue every message that is due."""
-    from campaigns.ticking import tick_run
+    from campaigns.tick import tick_run
 
     return tick_run(now=parse_datetime(now) if now else None)

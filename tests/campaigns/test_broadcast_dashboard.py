@@ -46,7 +46,7 @@ def test_marketing_creates_schedules_and_cancels_with_csrf(marketing_template, m
     assert client.post(url, {"when": "at", "csrfmiddlewaretoken": token}).status_code == 400
     assert client.post(url, {"when": "now", "csrfmiddlewaretoken": token}).status_code == 302
     assert Broadcast.objects.get().status == Broadcast.SCHEDULED
-    from campaigns.ticking import tick_run
+    from campaigns.tick import tick_run
 
     tick_run()
     progress = client.get(f"/dashboard/campaigns/broadcasts/{b.pk}/progress/").json()

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from campaigns.ticking import tick_run
+from campaigns.tick import tick_run
 
 
 class Command(BaseCommand):
