@@ -147,3 +147,26 @@ def test_personal_recommendations_keep_their_attribution_through_the_redirect(sh
 def test_click_urls_are_signed_per_message_and_url():
     one, other = click_url(1, "https://a.example/"), click_url(2, "https://a.example/")
     assert one != other and "u=https" in one
+
+
+def test_opens_and_clicks_are_in_the_data_export_and_go_with_the_erasure(sent, make_staff):
+    import io
+    import json
+    import zipfile
+
+    from ecrm.models import Profile
+    from ecrm.privacy import customer_erase, customer_export, erasure_plan
+
+    pixel = re.search(r'<img src="https://shop\.example\.com(/campaigns/o/[^"]+\.gif)"', sent.body_html).group(1)
+    path, query = _path(next(u for u in _links(sent.body_html) if "/campaigns/c/" in u))
+    Client().get(pixel, HTTP_USER_AGENT="Mozilla/5.0")
+    Client().get(path, query, HTTP_USER_AGENT="Mozilla/5.0")
+    profile = Profile.objects.get(person_key=sent.person_key)
+    archive = zipfile.ZipFile(io.BytesIO(customer_export(profile)))
+    assert [o["message__key"] for o in json.loads(archive.read("campaign_opens.json"))] == [sent.key]
+    assert json.loads(archive.read("campaign_clicks.json"))[0]["url"] == "https://shop.example/new"
+    plan = erasure_plan(profile)
+    assert (plan["campaign opens"], plan["campaign clicks"]) == (1, 1)
+    counts = customer_erase(profile, staff=make_staff("dpo@example.com", group="Support"))
+    assert counts["campaigns.MessageOpen"] == 1 and counts["campaigns.MessageClick"] == 1
+    assert not MessageOpen.objects.exists() and not MessageClick.objects.exists()
