@@ -68,13 +68,18 @@ class Results:
 
 
 def campaign_name(campaign: str) -> tuple[str, int]:
-    """A display name and the attribution window of a campaign key."""
+    """A display name and the attribution window of a campaign key ("broadcast:<id>", or
+    "<kind>:<id>" of any campaigns model with that name in lower case, e.g. a flow)."""
+    from django.apps import apps
+
     kind, _, pk = campaign.partition(":")
-    if kind == "broadcast" and pk.isdigit():
-        broadcast = Broadcast.objects.filter(pk=pk).first()
-        if broadcast:
-            return broadcast.name, broadcast.attribution_days
-    return campaign, setting("CAMPAIGNS_ATTRIBUTION_DAYS")
+    try:
+        model = Broadcast if kind == "broadcast" else apps.get_model("campaigns", kind)
+    except LookupError:
+        model = None
+    found = model.objects.filter(pk=pk).first() if model is not None and pk.isdigit() else None
+    days = getattr(found, "attribution_days", None) or setting("CAMPAIGNS_ATTRIBUTION_DAYS")
+    return (str(getattr(found, "name", "") or campaign) if found else campaign), days
 
 
 def _orders_between(start: datetime, end: datetime) -> list[tuple[str, datetime, Decimal]]:
