@@ -179,7 +179,7 @@ def _cleanup(segment_id=None, broadcast_id=None, queue=None) -> None:
         from kombu import Connection
 
         with Connection(settings.CELERY_BROKER_URL) as broker:
-            broker.default_channel.client.delete(queue)
+            broker.default_channel.client.delete(queue, f"_kombu.binding.{queue}")
 
 
 def run(*, requests: int) -> int:  # noqa: ARG001 - a fixed audience
