@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 BENCHMARKS = {
+    "broadcast": "bench.broadcast",
     "customers": "bench.customers",
     "ingest": "bench.ingest",
     "storefront": "bench.storefront",

@@ -10,7 +10,8 @@ from campaigns.defaults import DEFAULTS, setting
 
 POSITIVE = ("CAMPAIGNS_MAX_ATTEMPTS", "CAMPAIGNS_RETRY_BASE_SECONDS", "CAMPAIGNS_RETRY_MAX_SECONDS",
             "CAMPAIGNS_SEND_LEASE_SECONDS", "CAMPAIGNS_REQUEUE_AFTER_SECONDS", "CAMPAIGNS_FLOW_TRIGGER_SECONDS",
-            "CAMPAIGNS_WEBHOOK_TIMEOUT_SECONDS")
+            "CAMPAIGNS_WEBHOOK_TIMEOUT_SECONDS", "CAMPAIGNS_ATTRIBUTION_DAYS", "CAMPAIGNS_FANOUT_CHUNK",
+            "CAMPAIGNS_DELIVERY_BATCH")
 
 
 def _error(name: str, message: str) -> Error:
@@ -32,6 +33,9 @@ def check_settings(app_configs=None, **kwargs) -> list:
     if quiet is not None and not (isinstance(quiet, (list, tuple)) and len(quiet) == 2
                                   and all(isinstance(h, int) and 0 <= h <= 23 for h in quiet)):
         problems.append(_error("CAMPAIGNS_QUIET_HOURS", f"must be None or (start hour, end hour), 0-23, not {quiet!r}."))
+    share = setting("CAMPAIGNS_HOLDOUT_DEFAULT")
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share < 1:
+        problems.append(_error("CAMPAIGNS_HOLDOUT_DEFAULT", f"must be a share from 0 to below 1 (0.1 = 10 %), not {share!r}."))
     secret = setting("CAMPAIGNS_WEBHOOK_SECRET")
     if not isinstance(secret, str) or (secret and ":" not in secret):
         problems.append(_error("CAMPAIGNS_WEBHOOK_SECRET", "must be 'user:password' (or empty to disable the webhook)."))

@@ -69,6 +69,13 @@ DEFAULTS = {
     "CAMPAIGNS_SMS_FILE_PATH": None,
     # The sender name or number the provider shows.
     "CAMPAIGNS_SMS_FROM": "",
+    # Results: an order by a recipient (or holdout member) within this many days after the
+    # send counts as a conversion of the campaign; a broadcast can set its own.
+    "CAMPAIGNS_ATTRIBUTION_DAYS": 5,
+    # Broadcasts fan out this many recipients per transaction, and delivery tasks take this
+    # many messages each (each still claimed on its own, so exactly-once holds per message).
+    "CAMPAIGNS_FANOUT_CHUNK": 5000,
+    "CAMPAIGNS_DELIVERY_BATCH": 200,
 }
 
 

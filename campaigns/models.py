@@ -139,3 +139,4 @@ class HoldoutMember(models.Model):
 from campaigns.flow_models import *  # noqa: F401,F403,E402
 from campaigns.designs_models import *  # noqa: F401,F403,E402
 from campaigns.trigger_models import *  # noqa: F401,F403,E402
+from campaigns.broadcast_models import *  # noqa: F401,F403,E402

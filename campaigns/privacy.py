@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from campaigns.models import (ContactPreference, FlowEnrolment, HoldoutMember, Message, Occasion, PersonalVoucher,
-                               Suppression)
+from campaigns.models import (ContactPreference, FlowEnrolment, HoldoutMember, Message, MessageClick, MessageOpen,
+                               Occasion, PersonalVoucher, Suppression)
 
 MESSAGE_FIELDS = ["key", "kind", "topic", "to_email", "template", "status", "created_at", "due_at",
                   "sent_at", "subject", "body_text", "delivery_event"]
@@ -19,6 +19,11 @@ def _occasions(person):
     if person.user:
         scope |= Q(user=person.user)
     return Occasion.objects.filter(scope)
+
+
+def _engagement(model, person):
+    """Opens or clicks of the person's messages (by person key, or through the message)."""
+    return model.objects.filter(Q(person_key__in=person.users) | Q(message__in=_messages(person)))
 
 
 def _messages(person):
@@ -48,6 +53,10 @@ class _PersonalData:
                                        .values("voucher__code", "voucher__end_datetime", "created_at")),
             "gift_occasions.json": list(_occasions(person).values("recipient", "kind", "month", "day", "note",
                                                                   "order__number", "created_at")),
+            "campaign_opens.json": list(_engagement(MessageOpen, person).order_by("at")
+                                        .values("message__key", "campaign", "at", "automated")),
+            "campaign_clicks.json": list(_engagement(MessageClick, person).order_by("at")
+                                         .values("message__key", "campaign", "url", "at", "automated")),
         }
 
     def plan(self, person) -> dict:
@@ -57,10 +66,15 @@ class _PersonalData:
                 "campaign holdouts": HoldoutMember.objects.filter(person_key__in=person.users).count(),
                 "flow enrolments": FlowEnrolment.objects.filter(person_key__in=person.users).count(),
                 "personal vouchers": PersonalVoucher.objects.filter(person_key__in=person.users).count(),
-                "gift occasions": _occasions(person).count()}
+                "gift occasions": _occasions(person).count(),
+                "campaign opens": _engagement(MessageOpen, person).count(),
+                "campaign clicks": _engagement(MessageClick, person).count()}
 
     def erase(self, person) -> dict:
-        return {"campaigns.Message": _messages(person).delete()[0],
+        # Opens and clicks first: they would go with their messages, but are counted apart.
+        engagement = {"campaigns.MessageOpen": _engagement(MessageOpen, person).delete()[0],
+                      "campaigns.MessageClick": _engagement(MessageClick, person).delete()[0]}
+        return {**engagement, "campaigns.Message": _messages(person).delete()[0],
                 "campaigns.ContactPreference": ContactPreference.objects.filter(person_key__in=person.users).delete()[0],
                 "campaigns.Suppression": Suppression.objects.filter(email__in=person.emails).delete()[0],
                 "campaigns.HoldoutMember": HoldoutMember.objects.filter(person_key__in=person.users).delete()[0],

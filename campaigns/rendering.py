@@ -18,6 +18,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
+from campaigns.engagement import instrument_html
+from campaigns.render_batch import batch_cached, event_type_messages
 from campaigns.models import Message
 from campaigns.plaintext import html_to_text
 from campaigns.tokens import unsubscribe_url
@@ -26,7 +28,8 @@ CommunicationEventType = get_model("communication", "CommunicationEventType")
 
 # source kind -> dotted path of f(message) -> dict added to the template context.
 CONTEXT_BUILDERS = {"order-status": "campaigns.order_status.message_context",
-                    "flow-step": "campaigns.flows.context.message_context"}
+                    "flow-step": "campaigns.flows.context.message_context",
+                    "broadcast": "campaigns.broadcasts.message_context"}
 SMS_MAX_LENGTH = 1600  # ten concatenated parts: providers refuse longer
 
 
@@ -39,8 +42,9 @@ def message_context(message: Message) -> dict:
     source kind's builder adds (CONTEXT_BUILDERS). Builder errors propagate."""
     from ecrm.models import Profile
 
-    context = {**message.context, "message": message,
-               "customer": Profile.objects.filter(person_key=message.person_key).first(),
+    customer = batch_cached(("profile", message.person_key),
+                            lambda: Profile.objects.filter(person_key=message.person_key).first())
+    context = {**message.context, "message": message, "customer": customer,
                "user": message.user, "shop_name": getattr(settings, "OSCAR_SHOP_NAME", "")}
     if message.kind == Message.MARKETING:
         context["unsubscribe_url"] = unsubscribe_url(person_key=message.person_key, channel=message.channel,
@@ -60,7 +64,7 @@ def render(message: Message) -> dict:
 
             parts = message_parts(message, context)
         else:
-            parts = CommunicationEventType.objects.get(code=message.template).get_messages(context)
+            parts = event_type_messages(message.template, context)
     except CommunicationEventType.DoesNotExist:
         raise RenderError(f"no e-mail template with code {message.template!r} "
                           "(dashboard → Content → Email templates)") from None
@@ -73,6 +77,9 @@ def render(message: Message) -> dict:
         raise RenderError(f"template {message.template} rendered an empty subject or body")
     html = parts["html"].strip()
     text = parts["body"].strip() + "\n" if parts["body"].strip() else html_to_text(html)
+    if message.campaign and html:
+        # Results of flows and broadcasts: opens (a pixel) and clicks (a signed redirect).
+        html = instrument_html(html, message_id=message.pk, keep={context.get("unsubscribe_url")})
     return {"subject": subject[:255], "text": text, "html": html, "unsubscribe_url": context.get("unsubscribe_url")}
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils.dateparse import parse_datetime
 
-from campaigns.outbox import message_deliver
+from campaigns.outbox import message_deliver, messages_deliver
 from campaigns.tick import tick_run
 
 
@@ -18,7 +18,14 @@ def deliver(message_id: int, now: str | None = None) -> str:
     return message_deliver(message_id, now=parse_datetime(now) if now else None)
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def deliver_batch(message_ids: list[int], now: str | None = None) -> dict:
+    """Send a chunk of outbox messages, each claimed on its own exactly as ``deliver`` does
+    (a redelivered batch finds the ones already sent claimed or sent, and skips them)."""
+    return messages_deliver(message_ids, now=parse_datetime(now) if now else None)
+
+
 @shared_task(ignore_result=True)
 def tick(now: str | None = None) -> dict:
-    """What beat runs: enrol and advance flows, then queue every message that is due."""
+    """What beat runs: fan out due broadcasts, enrol and advance flows, then queue every message that is due."""
     return tick_run(now=parse_datetime(now) if now else None)

@@ -117,3 +117,15 @@ def ratio_difference(first: tuple[list, list], second: tuple[list, list]) -> Est
     d = b[0] - a[0]
     half = Z * math.sqrt(a[1] + b[1])
     return Estimate(d, d - half, d + half)
+
+
+def rate_ratio(x1: int, n1: int, x2: int, n2: int) -> Estimate:
+    """Second rate over the first (variant ÷ control), Katz's log interval (Katz et al.
+    1978): exp(ln RR ± z·√(1/x2 − 1/n2 + 1/x1 − 1/n1)). Needs an event in each group."""
+    if n1 <= 0 or n2 <= 0 or x1 <= 0:
+        return NONE  # no control rate to divide by
+    if x2 <= 0:
+        return Estimate(0.0, None, None)
+    rr = (x2 / n2) / (x1 / n1)
+    half = Z * math.sqrt(1 / x2 - 1 / n2 + 1 / x1 - 1 / n1)
+    return Estimate(rr, rr * math.exp(-half), rr * math.exp(half))

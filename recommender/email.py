@@ -78,11 +78,13 @@ def _price(product, strategy) -> str:
 
 def recommendations_block(person: str, *, email: str, slot: str = "for_you", product=None, k: int = 4,
                           heading: str = "Picked for you", columns: int = 2, link_parameters: dict | None = None,
-                          count_impressions: bool = True) -> EmailBlock:
+                          count_impressions: bool = True, item_details: dict | None = None) -> EmailBlock:
     """Up to ``k`` recommendations for ``person`` (their person key: user id, ``email:…``)
     from serving's ``slot`` chain, attributed to the slot ``email:<email>``.
     ``link_parameters`` are added to every link (e.g. a campaign's ``utm_*``). Counting
-    impressions is for the e-mail actually sent; turn it off for previews."""
+    impressions is for the e-mail actually sent; turn it off for previews.
+    ``item_details``: a dict shared by many e-mails rendered together (a broadcast), so each
+    product's title, link, image and price are looked up once, not once per e-mail."""
     if not EMAIL_NAME.match(email or ""):
         raise ValueError(f"e-mail name {email!r}: use 1 to 40 lower-case letters, digits, '-' or '_'")
     if not 1 <= k <= 24 or not 1 <= columns <= 4:
@@ -94,10 +96,13 @@ def recommendations_block(person: str, *, email: str, slot: str = "for_you", pro
              for position, rec in enumerate(found, start=1)]
     root, strategy = base_url(), Selector().strategy()
     items = []
+    details = {} if item_details is None else item_details
     for rec in found:
         query = urlencode({**(link_parameters or {}), TOKEN_PARAMETER: rec.token})
-        items.append(EmailItem(rec, rec.product.get_title(), f"{root}{rec.product.get_absolute_url()}?{query}",
-                               _image_url(rec.product, root), _price(rec.product, strategy)))
+        title, path, image, price = details.get(rec.product.pk) or details.setdefault(rec.product.pk, (
+            rec.product.get_title(), rec.product.get_absolute_url(), _image_url(rec.product, root),
+            _price(rec.product, strategy)))
+        items.append(EmailItem(rec, title, f"{root}{path}?{query}", image, price))
     if count_impressions:
         record_impressions(found, label, person)
     if not items:

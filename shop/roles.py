@@ -44,7 +44,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             for action in ("add", "change", "delete", "view")],
         "campaigns": ["view_message", "retry_message", "view_suppression", "add_suppression",
                       "delete_suppression", "view_flow", "add_flow", "change_flow", "delete_flow",
-                      "view_flowenrolment", "send_test_emaildesign"] + [
+                      "view_flowenrolment", "send_test_emaildesign", "view_broadcast", "add_broadcast",
+                      "change_broadcast", "view_campaign_results"] + [
             f"{action}_emaildesign" for action in ("add", "change", "delete", "view", "publish")],
         "wagtailimages": ["add_image", "change_image", "choose_image"],
         "wagtaildocs": ["add_document", "change_document", "choose_document"],
@@ -71,7 +72,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "catalogue": ["view_product", "view_category"],
         "partner": ["view_stockrecord"],
         # Support answers "did my e-mail go out?": the outbox and suppressions, read only.
-        "campaigns": ["view_message", "view_suppression", "view_flow", "view_flowenrolment", "view_emaildesign"],
+        "campaigns": ["view_message", "view_suppression", "view_flow", "view_flowenrolment", "view_emaildesign",
+                      "view_broadcast", "view_campaign_results"],
     },
 }
 

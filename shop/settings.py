@@ -429,6 +429,10 @@ OSCAR_DASHBOARD_NAVIGATION = _with_segment_offers(OSCAR_DASHBOARD_NAVIGATION) + 
              "access_fn": _staff_with("campaigns.view_emaildesign")},
             {"label": _("Sent mail"), "url_name": "campaigns-dashboard:sent-mail",
              "access_fn": lambda user, *args: _staff_with("campaigns.view_message")(user) and _writes_mail_to_folder()},
+            {"label": _("Broadcasts"), "url_name": "campaigns-dashboard:broadcasts",
+             "access_fn": _staff_with("campaigns.view_broadcast")},
+            {"label": _("Results"), "url_name": "campaigns-dashboard:results-list",
+             "access_fn": _staff_with("campaigns.view_campaign_results")},
         ],
     },
     {

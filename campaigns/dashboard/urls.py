@@ -1,6 +1,6 @@
 from django.urls import path
 
-from campaigns.dashboard import design_views, flow_views, sent_mail_views, views
+from campaigns.dashboard import broadcast_views, design_views, flow_views, results_views, sent_mail_views, views
 
 app_name = "campaigns-dashboard"
 
@@ -30,4 +30,14 @@ urlpatterns = [
     path("designs/<int:pk>/test/", design_views.DesignTestSendView.as_view(), name="design-test"),
     path("sent-mail/", sent_mail_views.SentMailListView.as_view(), name="sent-mail"),
     path("sent-mail/<str:name>/", sent_mail_views.SentMailDetailView.as_view(), name="sent-mail-message"),
+    path("broadcasts/", broadcast_views.BroadcastListView.as_view(), name="broadcasts"),
+    path("broadcasts/new/", broadcast_views.BroadcastCreateView.as_view(), name="broadcast-create"),
+    path("broadcasts/audience/", broadcast_views.AudienceCountView.as_view(), name="broadcast-audience"),
+    path("broadcasts/<int:pk>/", broadcast_views.BroadcastDetailView.as_view(), name="broadcast"),
+    path("broadcasts/<int:pk>/edit/", broadcast_views.BroadcastUpdateView.as_view(), name="broadcast-edit"),
+    path("broadcasts/<int:pk>/schedule/", broadcast_views.BroadcastScheduleView.as_view(), name="broadcast-schedule"),
+    path("broadcasts/<int:pk>/cancel/", broadcast_views.BroadcastCancelView.as_view(), name="broadcast-cancel"),
+    path("broadcasts/<int:pk>/progress/", broadcast_views.BroadcastProgressView.as_view(), name="broadcast-progress"),
+    path("results/", results_views.ResultsListView.as_view(), name="results-list"),
+    path("results/<str:campaign>/", results_views.ResultsView.as_view(), name="results"),
 ]

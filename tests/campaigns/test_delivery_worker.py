@@ -134,3 +134,38 @@ def test_deferred_marketing_goes_when_the_tick_reaches_its_time(customer, market
     assert wait_for(lambda: _state(later).status == Message.SENT, timeout=60)
     mails = sent_mail(mail_workers.folder)
     assert len(mails) == 2 and all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in mails)
+
+
+def test_a_broadcast_is_delivered_in_batches_each_message_once(marketing_template, mail_workers, settings):
+    """Batched delivery on two real workers: the fan-out queues tasks of 7 messages; the same
+    batches queued twice more and a tick as well still send every recipient one e-mail."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from campaigns.broadcasts import broadcast_schedule
+    from campaigns.tasks import deliver_batch
+    from tests.campaigns.broadcast_helpers import audience, broadcast
+
+    settings.CAMPAIGNS_DELIVERY_BATCH = 7
+    mail_workers("ok")
+    mail_workers("ok")
+    segment, profiles = audience(30)
+    noon = datetime.combine(timezone.localdate() - timedelta(days=1), datetime.min.time().replace(hour=12),
+                            tzinfo=ZoneInfo(settings.TIME_ZONE))  # a daytime moment: no quiet hours
+    b = broadcast_schedule(broadcast=broadcast(segment, holdout=0.1), send_at=noon)
+    call_command("campaigns_tick", now=noon.isoformat(), verbosity=0)  # fan-out: batches of 7
+    ids = list(Message.objects.filter(campaign=b.campaign).values_list("pk", flat=True))
+    assert 20 < len(ids) < 30
+    for _ in range(2):  # a redelivered batch, a doubled queueing
+        for start in range(0, len(ids), 7):
+            deliver_batch.apply_async(args=[ids[start:start + 7]], kwargs={"now": noon.isoformat()},
+                                      queue=mail_workers.queue)
+    call_command("campaigns_tick", now=noon.isoformat(), verbosity=0)
+    assert wait_for(lambda: Message.objects.filter(pk__in=ids, status=Message.SENT).count() == len(ids), timeout=90)
+    assert wait_for(lambda: _queue_length(mail_workers.queue) == 0, timeout=30)
+    wait_for(lambda: False, timeout=2)
+    mails = sent_mail(mail_workers.folder)
+    recipients = sorted(m["To"] for m in mails)
+    assert len(mails) == len(ids) and len(set(recipients)) == len(ids)
+    assert set(recipients) == set(Message.objects.filter(pk__in=ids).values_list("to_email", flat=True))
+    assert all("/campaigns/o/" in m.get_body(("html",)).get_content() for m in mails)

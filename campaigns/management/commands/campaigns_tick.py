@@ -1,9 +1,10 @@
 """Run what is due in campaigns as of a moment: ``campaigns_tick [--now ISO8601]``.
 
 The same function beat runs every few seconds (``campaigns.tasks.tick``); operators use it
-to catch up after an outage, tests to move time: flows enrol whom their triggers find and run
-the steps that are due, then due outbox messages are dispatched (new, deferred by the
-frequency cap or quiet hours, waiting for a retry, or abandoned by a worker that died).
+to catch up after an outage, tests to move time: due broadcasts fan out, flows enrol whom
+their triggers find and run the steps that are due, then due outbox messages are dispatched
+(new, deferred by the frequency cap or quiet hours, waiting for a retry, or abandoned by a
+worker that died).
 """
 
 from __future__ import annotations
@@ -34,6 +35,6 @@ class Command(BaseCommand):
             if timezone.is_naive(moment):
                 moment = timezone.make_aware(moment)
         done = tick_run(now=moment)
-        self.stdout.write(f"{done['enrolled']} flow enrolment(s), {done['steps']} flow step(s), "
-                          f"{done['queued']} message(s) queued for delivery"
+        self.stdout.write(f"{done['broadcasts']} broadcast(s) fanned out, {done['enrolled']} flow enrolment(s), "
+                          f"{done['steps']} flow step(s), {done['queued']} message(s) queued for delivery"
                           + (f" as of {moment.isoformat()}" if moment else "") + ".")
