@@ -149,8 +149,18 @@ def table_purchases(*, until: datetime) -> list[Purchase]:
                 "order_id", "person", "placed_at", "total")]
 
 
+def period_summary(since: datetime, until: datetime) -> dict:
+    """``customer_metrics.customer_summary``'s figures from the rows: grouped in the database
+    on PostgreSQL (``summary``), in Python elsewhere."""
+    from ecrm.customer_metrics import customer_summary
+
+    if connection.vendor == "postgresql":
+        return summary(since, until)
+    return customer_summary(table_purchases(until=until), since, until)
+
+
 def summary(since: datetime, until: datetime) -> dict:
-    """``customer_metrics.customer_summary``'s figures."""
+    """``customer_metrics.customer_summary``'s figures, grouped in PostgreSQL."""
     ((orders, revenue, customers, new, repeat),) = _fetch(
         "SELECT coalesce(sum(n), 0), coalesce(sum(revenue), 0), count(*) FILTER (WHERE n > 0), "
         "count(*) FILTER (WHERE n > 0 AND first >= %(since)s), count(*) FILTER (WHERE n > 0 AND every > 1) "
