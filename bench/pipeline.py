@@ -161,30 +161,40 @@ def run(*, requests: int, rate: int = 10_000, seconds: float = 20, consumers: in
     ensure_group()
     workers = [*_consumers(consumers), _aggregator()]
     backlog_max, samples = 0, []
-    try:
-        with write_key("bench-pipeline") as auth, gunicorn() as base:
-            producer = Producer(base, auth, run_id, rate, seconds)
-            thread = threading.Thread(target=lambda: samples.append(producer.run()))
-            thread.start()
-            while thread.is_alive():
-                time.sleep(1)
-                backlog_max = max(backlog_max, producer.accepted - _stored(run_id))
-            elapsed = samples[0]
-            load_end = time.monotonic()
-            while _stored(run_id) < producer.accepted and time.monotonic() - load_end < 120:
-                time.sleep(0.2)
-            drain = time.monotonic() - load_end
-            stored = _stored(run_id)
-            while _pending() and time.monotonic() - load_end < 180:
-                time.sleep(0.2)
-            counted_after, left = time.monotonic() - load_end, _pending()
-        p50, p95, worst = _latencies(run_id)
-    finally:
+
+    def stop_and_clean() -> None:
         for worker in workers:
             worker.terminate()
         for worker in workers:
             worker.wait(timeout=30)
         _cleanup(run_id)
+
+    try:
+        with write_key("bench-pipeline") as auth, gunicorn() as base:
+            try:
+                producer = Producer(base, auth, run_id, rate, seconds)
+                thread = threading.Thread(target=lambda: samples.append(producer.run()))
+                thread.start()
+                while thread.is_alive():
+                    time.sleep(1)
+                    backlog_max = max(backlog_max, producer.accepted - _stored(run_id))
+                elapsed = samples[0]
+                load_end = time.monotonic()
+                while _stored(run_id) < producer.accepted and time.monotonic() - load_end < 120:
+                    time.sleep(0.2)
+                drain = time.monotonic() - load_end
+                stored = _stored(run_id)
+                while _pending() and time.monotonic() - load_end < 180:
+                    time.sleep(0.2)
+                counted_after, left = time.monotonic() - load_end, _pending()
+                p50, p95, worst = _latencies(run_id)
+            finally:
+                # Before the write key goes: events still arriving would refer to it.
+                stop_and_clean()
+    except Exception:
+        if any(worker.poll() is None for worker in workers):
+            stop_and_clean()
+        raise
     # Keeping up: everything accepted is stored, and the backlog is gone within 2 s of the end.
     kept_up = stored == producer.accepted and drain < 2
     print(f"{consumers} consumers (manage.py tracking_consume --shards ...) into PostgreSQL; producer "
