@@ -173,9 +173,12 @@ def summary(since: datetime, until: datetime) -> dict:
             "repeat_customers": repeat, "repeat_rate": repeat / customers if customers else None}
 
 
-def revenue_by_customer(since: datetime, until: datetime) -> dict[str, Decimal]:
-    return dict(_fetch("SELECT person, sum(total) FROM {t} WHERE is_sale AND placed_at >= %(since)s "
-                       "AND placed_at < %(until)s GROUP BY person", {"since": since, "until": until}))
+def revenue_by_customer(since: datetime, until: datetime) -> dict[int, float]:
+    """Each customer's revenue in the period, as ``pareto`` takes it (it only needs the
+    amounts, as floats: PostgreSQL converts them, as exactly as Python would)."""
+    return dict(enumerate(amount for (amount,) in _fetch(
+        "SELECT sum(total)::float8 FROM {t} WHERE is_sale AND placed_at >= %(since)s AND placed_at < %(until)s "
+        "GROUP BY person", {"since": since, "until": until})))
 
 
 def _month(column: str) -> str:
@@ -184,17 +187,14 @@ def _month(column: str) -> str:
 
 def cohort_retention(*, first_month: date, last_month: date, until: datetime) -> list[dict]:
     """``customer_metrics.cohort_retention``'s rows (sales before ``until``)."""
-    params = {"zone": _zone(), "until": until, "first": first_month, "last": last_month}
-    firsts = (f"SELECT person, {_month('min(placed_at)')} AS cohort FROM {{t}} WHERE is_sale AND placed_at < %(until)s "
-              "GROUP BY person")
-    sizes = dict(_fetch(f"SELECT cohort, count(*) FROM ({firsts}) AS f WHERE cohort BETWEEN %(first)s AND %(last)s "
-                        "GROUP BY cohort", params))
-    active = defaultdict(int)
-    for cohort, month, customers in _fetch(
-            f"SELECT f.cohort, {_month('o.placed_at')}, count(DISTINCT o.person) FROM ({firsts}) AS f "
-            "JOIN {t} AS o ON o.person = f.person AND o.is_sale AND o.placed_at < %(until)s "
-            "WHERE f.cohort BETWEEN %(first)s AND %(last)s GROUP BY 1, 2", params):
-        active[(cohort, months_between(cohort, month))] = customers
+    # Each customer's months with a sale, and the first of them (their cohort): one pass.
+    active = {(cohort, months_between(cohort, month)): customers for cohort, month, customers in _fetch(
+        f"WITH months AS (SELECT person, {_month('placed_at')} AS month FROM {{t}} "
+        "WHERE is_sale AND placed_at < %(until)s GROUP BY 1, 2), "
+        "cohorts AS (SELECT month, min(month) OVER (PARTITION BY person) AS cohort FROM months) "
+        "SELECT cohort, month, count(*) FROM cohorts WHERE cohort BETWEEN %(first)s AND %(last)s GROUP BY 1, 2",
+        {"zone": _zone(), "until": until, "first": first_month, "last": last_month})}
+    sizes = {cohort: customers for (cohort, since_first), customers in active.items() if since_first == 0}
     rows, month = [], first_month
     while month <= last_month:
         size = sizes.get(month, 0)
