@@ -7,7 +7,7 @@ Oscar's orders are kept with their resolved customer as they are saved (``ecrm.c
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 from oscar.core.loading import get_model
 
@@ -49,3 +49,16 @@ def forget_the_orders_customer(sender, instance, **kwargs):
     from ecrm.models import CustomerOrder
 
     CustomerOrder.objects.filter(order_id=instance.pk).delete()
+
+
+@receiver(post_migrate, dispatch_uid="ecrm.post_migrate.customer_orders")
+def resolve_the_customers_of_existing_orders(sender, app_config=None, using="default", **kwargs):
+    """A store upgrading to ``CustomerOrder`` has orders but no rows yet: ``migrate`` fills
+    them (as ``ecrm_rebuild_aggregates --customers`` would), once every table is current."""
+    from ecrm.customer_orders import customer_orders_refresh
+    from ecrm.models import CustomerOrder
+
+    if getattr(app_config, "label", None) != "ecrm" or using != "default":
+        return
+    if Order.objects.exists() and not CustomerOrder.objects.exists():
+        customer_orders_refresh()

@@ -241,3 +241,17 @@ def test_the_rebuild_command_restores_every_row(shop):
     CustomerOrder.objects.all().delete()
     call_command("ecrm_rebuild_aggregates", "--customers", stdout=open("/dev/null", "w"))
     assert _rows() == snapshot and len(snapshot) == Order.objects.count()
+
+
+def test_migrate_fills_the_rows_of_a_store_upgrading_with_orders(shop):
+    from django.apps import apps
+
+    from ecrm.models import CustomerOrder
+    from ecrm.receivers import resolve_the_customers_of_existing_orders
+
+    snapshot = _rows()
+    CustomerOrder.objects.all().delete()
+    resolve_the_customers_of_existing_orders(sender=None, app_config=apps.get_app_config("catalogue"))
+    assert not CustomerOrder.objects.exists()  # only once ecrm's tables are migrated
+    resolve_the_customers_of_existing_orders(sender=None, app_config=apps.get_app_config("ecrm"))
+    assert _rows() == snapshot
