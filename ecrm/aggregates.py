@@ -1,13 +1,13 @@
 """Daily aggregates for the traffic, product and funnel reports, kept current as events are stored.
 
 Why: a report over a month of a busy shop would otherwise read a million events each time
-it is opened. Instead every batch the tracking consumer stores adds its increments here
-(``aggregates_apply``, called by the ``events_stored`` receiver inside the consumer's
-transaction, so an event is counted exactly when it is stored, and under the visitors'
-locks, so "is this the session's first …?" has one answer). ``aggregates_rebuild``
-recomputes a date range from the raw events and sessions (``ecrm_rebuild_aggregates``):
-after a retention purge, when events arrived long after the fact, or when identity links
-have since changed a first touch.
+it is opened. Instead every batch the tracking consumer stores is counted here
+(``aggregates_apply``) moments later: the consumer records the batch as pending in its
+transaction and a Celery task counts pending batches, oldest first, exactly once
+(``ecrm.aggregates_pending`` explains how). ``aggregates_rebuild`` recomputes a date range
+from the raw events and sessions (``ecrm_rebuild_aggregates``): after a retention purge,
+when events arrived long after the fact, or when identity links have since changed a
+first touch.
 
 What is counted on which day (local dates in ``TIME_ZONE``):
 
@@ -21,9 +21,9 @@ What is counted on which day (local dates in ``TIME_ZONE``):
   it; an order counts once for each product in it.
 * ``SessionProgress``: each session as counted so far (how far along the default funnel,
   which products it viewed and added, whether it converted), so that a batch is compared
-  with one row per session rather than with the session's whole history. Only a batch that
-  brings a session's events out of time order, or a session the aggregates have never
-  seen, is replayed from the stored events.
+  with one row per session rather than with the session's whole history; a session without
+  one has not been counted yet. Only a batch that brings a session's events out of time
+  order is replayed from the stored events.
 """
 
 from __future__ import annotations
@@ -137,15 +137,18 @@ def _funnel_event(when: datetime, name: str, properties) -> tuple:
     return when, name, str(product_id)[:100] if product_id else ""
 
 
-def _histories(keys) -> dict[str, list[tuple]]:
-    """Every stored funnel event of these sessions as (time, name, product id, message id)."""
+def _histories(keys, upto: dict[str, int] | None = None) -> dict[str, list[tuple]]:
+    """Every stored funnel event of these sessions as (time, name, product id, message id);
+    with ``upto``, only those with an event id up to the session's value there (the events
+    of batches stored after the ones being counted are left for their own turn)."""
     found = defaultdict(list)
     keys = list(keys)
     for start in range(0, len(keys), CHUNK):
-        for session_id, when, name, product_id, message_id in Event.objects.filter(
+        for session_id, when, name, product_id, message_id, pk in Event.objects.filter(
                 session_id__in=keys[start:start + CHUNK], event__in=FUNNEL_EVENTS).values_list(
-                "session_id", "timestamp", "event", "properties__product_id", "message_id"):
-            found[session_id].append((*_funnel_event(when, name, {"product_id": product_id}), message_id))
+                "session_id", "timestamp", "event", "properties__product_id", "message_id", "pk"):
+            if upto is None or pk <= upto[session_id]:
+                found[session_id].append((*_funnel_event(when, name, {"product_id": product_id}), message_id))
     return found
 
 
@@ -301,19 +304,20 @@ def first_touches(orders: list[tuple[str, str, str, datetime]]) -> dict[str, Tou
 # --- Incremental: one stored batch ----------------------------------------------------------
 
 
-def aggregates_apply(events: list[Event]) -> None:
-    """Add what these newly stored events change to the daily tables. Called inside the
-    consumer's transaction, after the events and their sessions were written (the sessions'
-    counts include this batch), under the visitors' locks. Two reads (the batch's sessions
-    and their progress rows) and three upserts, plus first touches when orders came."""
+def aggregates_apply(events: list) -> None:
+    """Add what these stored events change to the daily tables. ``events`` are those of
+    pending batches (``ecrm.aggregates_pending.stored_events``: with their ids), every
+    batch stored before them already counted: a session with no progress row has not been
+    counted yet, so these are its first events. Two reads (the batches' sessions and their
+    progress rows) and three upserts, plus first touches when orders came and the stored
+    history of sessions whose events came out of time order."""
     keys = {e.session_id for e in events if e.session_id}
-    batch = {e.message_id for e in events}
-    sessions, counts = {}, {}
-    for row in _rows_having(Session, "key", keys, (*SESSION_COLUMNS, "event_count")):
-        sessions[row[0]], counts[row[0]] = Touch.of(row[:-1]), row[-1]
-    in_batch = Counter(e.session_id for e in events if e.session_id)
-    new = {key for key in sessions if counts[key] == in_batch[key]}  # every event it has is in this batch
-    stored = {row[0]: State.of(row[1:]) for row in _rows_having(SessionProgress, "session_key", keys - new, (
+    upto: dict[str, int] = {}
+    for e in events:
+        if e.session_id:
+            upto[e.session_id] = max(upto.get(e.session_id, 0), e.pk)
+    sessions = {row[0]: Touch.of(row) for row in _rows_having(Session, "key", keys, SESSION_COLUMNS)}
+    stored = {row[0]: State.of(row[1:]) for row in _rows_having(SessionProgress, "session_key", set(sessions), (
         "session_key", "reached", "reached_at", "seen_until", "viewed", "added", "converted"))}
     steps, first_time = defaultdict(list), {}
     for e in events:
@@ -322,18 +326,18 @@ def aggregates_apply(events: list[Event]) -> None:
             steps[e.session_id].append(event)
             pair = (e.session_id, e.event, event[2])
             first_time[pair] = min(first_time.get(pair, e.timestamp), e.timestamp)
-    replay = {key for key in sessions if key not in new and (key not in stored or not stored[key].later(steps[key]))}
-    history = _histories(replay) if replay else {}
+    # Events earlier than some already counted: the session is replayed from its stored
+    # events, up to the last of these (later batches' events wait for their turn).
+    replay = {key for key, state in stored.items() if not state.later(steps[key])}
+    history = _histories(replay, upto) if replay else {}
     tally = Tally()
     for key in sorted(sessions):
         touch = sessions[key]
-        if key in new:
+        if key in stored:
+            before = stored[key]
+        else:
             before = State()
             tally.session(touch)
-        elif key in stored:
-            before = stored[key]
-        else:  # never counted here (older than the aggregates): what it was before this batch
-            before = State().advanced([event[:3] for event in history.get(key, []) if event[3] not in batch])
         after = State().advanced([event[:3] for event in history.get(key, [])]) if key in replay \
             else before.advanced(steps[key])
         if after.converted and not before.converted:
@@ -341,7 +345,7 @@ def aggregates_apply(events: list[Event]) -> None:
         for name, products in ((VIEW, after.viewed - before.viewed), (ADD, after.added - before.added)):
             for product_id in products:
                 tally.product(local_day(first_time.get((key, name, product_id), touch.started_at)), product_id, name)
-        if key in new or after != before:
+        if key not in stored or after != before:
             tally.progress[key] = (touch, after)
 
     orders = [e for e in events if e.event == ORDER]
@@ -370,18 +374,29 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
             datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone))
 
 
-@transaction.atomic
 def aggregates_rebuild(first: date, last: date) -> dict[str, int]:
     """Recompute the daily tables for the days ``first``..``last`` from the raw sessions and
-    events. Returns how many sessions, orders and product pairs were counted."""
+    events. Returns how many sessions, orders and product pairs were counted.
+
+    Under the runner lock of ``ecrm.aggregates_pending`` and, on PostgreSQL, in one
+    snapshot (repeatable read): the batches pending in that snapshot are counted first,
+    then the days are recomputed from exactly the events those batches and the counted
+    ones hold; batches the consumers store meanwhile (they do not wait) stay pending and
+    are counted on top of the result, once."""
+    from ecrm.aggregates_pending import pending_apply_all, runner_lock
+
+    with runner_lock(wait=True):
+        outermost = not connection.in_atomic_block
+        with transaction.atomic():
+            if outermost and connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            pending_apply_all()
+            return _rebuild(first, last)
+
+
+def _rebuild(first: date, last: date) -> dict[str, int]:
     since, until = day_bounds(first, last)
-    if connection.vendor == "postgresql":
-        # Consumers adding batches wait until this commits; batches committed before it
-        # took the lock are in what it reads, later ones add to what it writes: none is
-        # counted twice or lost.
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {', '.join(m._meta.db_table for m in (TrafficDay, ProductDay, SessionProgress))}"
-                           " IN EXCLUSIVE MODE")
     TrafficDay.objects.filter(day__range=(first, last)).delete()
     ProductDay.objects.filter(day__range=(first, last)).delete()
     SessionProgress.objects.filter(day__range=(first, last)).delete()

@@ -36,10 +36,13 @@ def purchases_queryset():
 
 def store_orders(*, until: datetime | None = None) -> list[Purchase]:
     """Every order placed before ``until`` (all when None) as a ``Purchase`` of its
-    customer, in local time. The whole history is read: a customer's first order (for
-    cohorts, new and repeat customers) may be under any identity that resolves to them."""
+    customer, in local time, resolved from Oscar's orders at query time: the direct
+    computation that ``ecrm.customer_orders`` (which the report reads) is held to, and
+    the input of the lifetime-value fit. The whole history is read: a customer's first
+    order (for cohorts, new and repeat customers) may be under any identity that resolves
+    to them."""
+    from ecrm.customer_orders import base_persons
     from ecrm.services import owners_of
-    from tracking.graph import guest_person
 
     orders = purchases_queryset()
     if until is not None:
@@ -49,14 +52,13 @@ def store_orders(*, until: datetime | None = None) -> list[Purchase]:
     if local:  # PostgreSQL converts to wall-clock time: no tz conversion per row in Python
         orders = orders.annotate(local=Func(Value(tz.key), F("date_placed"), function="timezone",
                                             output_field=DateTimeField()))
-    rows = [(pk, str(user_id) if user_id else guest_person(email or ""), placed, total)
-            for pk, user_id, email, placed, total in orders.values_list(
-                "pk", "user_id", "guest_email", "local" if local else "date_placed", "total_incl_tax"
-            ).iterator(chunk_size=5000)]
-    owner = owners_of({person for _pk, person, _placed, _total in rows})
-    return [Purchase(pk, owner[person], placed.replace(tzinfo=tz) if local else placed.astimezone(tz),
+    rows = list(orders.values_list("pk", "user_id", "guest_email", "number", "local" if local else "date_placed",
+                                   "total_incl_tax").iterator(chunk_size=5000))
+    person_of = base_persons([row[:4] for row in rows])
+    owner = owners_of(set(person_of.values()))
+    return [Purchase(pk, owner[person_of[pk]], placed.replace(tzinfo=tz) if local else placed.astimezone(tz),
                      total or Decimal("0"))
-            for pk, person, placed, total in rows]
+            for pk, _user, _email, _number, placed, total in rows]
 
 
 def revenue_by_customer(purchases: list[Purchase], since: datetime, until: datetime) -> dict[str, Decimal]:

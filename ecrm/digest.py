@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ecrm.customer_metrics import customer_summary
-from ecrm.customer_reports import store_orders
+from ecrm.customer_orders import period_summary
 from ecrm.defaults import setting
 from ecrm.models import DigestDelivery, DigestSubscription
 from tracking.models import Session
@@ -69,9 +69,10 @@ def period_ending(frequency: str, today: date) -> Period:
 
 def kpis(period: Period, purchases=None) -> dict:
     """Revenue, orders, AOV, sessions, conversion rate (sessions with an order), new
-    customers and repeat purchase rate, computed as the Customers report computes them."""
-    purchases = store_orders(until=period.until) if purchases is None else purchases
-    summary = customer_summary(purchases, period.since, period.until)
+    customers and repeat purchase rate, computed as the Customers report computes them (from
+    each order's resolved customer, ``ecrm.customer_orders``, unless ``purchases`` are given)."""
+    summary = (period_summary(period.since, period.until) if purchases is None
+               else customer_summary(purchases, period.since, period.until))
     sessions = Session.objects.filter(started_at__gte=period.since, started_at__lt=period.until).aggregate(
         sessions=Count("pk"), converted=Count("pk", filter=Q(converted=True)))
     return {"revenue": summary["revenue"], "orders": summary["orders"],
@@ -117,7 +118,6 @@ def comparison(current: dict, previous: dict) -> list[dict]:
 
 def digest_content(frequency: str, today: date, purchases=None) -> dict:
     period = period_ending(frequency, today)
-    purchases = store_orders(until=period.until) if purchases is None else purchases
     return {"frequency": frequency, "period": period, "previous": period.previous,
             "rows": comparison(kpis(period, purchases), kpis(period.previous, purchases))}
 
@@ -155,7 +155,6 @@ def digests_send(*, now: datetime | None = None) -> int:
         [DigestDelivery(user_id=s.user_id, frequency=s.frequency, period_start=period_ending(s.frequency, today).first,
                         period_end=today) for s in due], ignore_conflicts=True)
     contents: dict[str, dict] = {}
-    purchases = None
     sent = 0
     for subscription in due:
         with transaction.atomic():
@@ -165,9 +164,7 @@ def digests_send(*, now: datetime | None = None) -> int:
             if delivery is None:
                 continue  # sent already, or being sent by another run
             if subscription.frequency not in contents:
-                if purchases is None:
-                    purchases = store_orders(until=period_ending(subscription.frequency, today).until)
-                contents[subscription.frequency] = digest_content(subscription.frequency, today, purchases)
+                contents[subscription.frequency] = digest_content(subscription.frequency, today)
             try:
                 _send(subscription.user, contents[subscription.frequency])
             except Exception:  # the mail server said no: leave it unsent for the next run

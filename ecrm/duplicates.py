@@ -22,8 +22,10 @@ from itertools import combinations
 from django.db import transaction
 from django.utils import timezone
 
+from ecrm.customer_orders import customer_orders_rekey
 from ecrm.models import NotADuplicate, Profile, ProfileAccess, ProfileMerge, SegmentMembership
 from ecrm.services import profiles_refresh
+from tracking.graph import guest_person
 from tracking.models import IdentityLink
 
 NAME_SIMILARITY = 0.88
@@ -116,6 +118,9 @@ def profile_merge(*, keep: Profile, remove: Profile, staff) -> ProfileMerge:
         links.append(IdentityLink(kind=IdentityLink.EMAIL, identifier=remove.email.lower(),
                                   user_id=keep.person_key, first_seen_at=now, via="merge"))
     IdentityLink.objects.bulk_create(links, ignore_conflicts=True)
+    customer_orders_rekey(persons={keep.person_key, remove.person_key, *(
+        guest_person(link.identifier) if link.kind == IdentityLink.EMAIL else link.identifier
+        for link in links if link.kind != IdentityLink.ANONYMOUS)})
     remove.notes.update(profile=keep)
     remove.consents.update(profile=keep)
     remove.accesses.update(profile=keep)

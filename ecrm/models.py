@@ -396,3 +396,33 @@ class CampaignCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign} {self.starts_on}–{self.ends_on}: {self.cost}"
+
+
+class PendingAggregates(models.Model):
+    """A batch the tracking consumer stored whose events the daily aggregates have not counted
+    yet: written in the consumer's transaction (so a stored batch always has one), deleted in
+    the transaction that counts it (``ecrm.aggregates_pending``), so no batch is counted twice
+    or lost, whatever crashes or retries in between."""
+
+    message_ids = models.JSONField(help_text="the batch's events, by message id")
+    events = models.PositiveIntegerField()
+    stored_at = models.DateTimeField(default=timezone.now)
+
+
+class CustomerOrder(models.Model):
+    """One Oscar order with the customer it belongs to, as profiles resolve people
+    (``ecrm.customer_orders``): the Customers report and the KPI digest group these rows in
+    the database instead of resolving every order on every request. Kept current when an
+    order is saved and when identity links change who a customer is (identify, alias, a
+    staff merge, an erasure); ``ecrm_rebuild_aggregates --customers`` recomputes them all."""
+
+    order_id = models.BigIntegerField(primary_key=True, help_text="order.Order's id")
+    base_person = models.CharField(max_length=254, help_text="the order's own key: account, guest e-mail, ...")
+    person = models.CharField(max_length=254, help_text="who that key is now (claims, aliases, merges followed)")
+    placed_at = models.DateTimeField()
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    is_sale = models.BooleanField(help_text="not cancelled")
+
+    class Meta:
+        indexes = [models.Index(fields=["person"]), models.Index(fields=["base_person"]),
+                   models.Index(fields=["placed_at"])]

@@ -56,7 +56,8 @@ from oscar.core.loading import get_model
 
 from ecrm.api.serializers import ConsentSerializer, ProfileSerializer
 from ecrm.defaults import setting
-from ecrm.models import NotADuplicate, Profile, ProfileAccess, ProfileMerge, ProfileRefresh, Segment
+from ecrm.customer_orders import customer_orders_refresh
+from ecrm.models import CustomerOrder, NotADuplicate, Profile, ProfileAccess, ProfileMerge, ProfileRefresh, Segment
 from ecrm.selectors import customer_orders
 from ecrm.services import identities_of
 from tracking.consumer import lock_visitors
@@ -357,6 +358,8 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
     secrets, pseudonym = person.secrets(), f"erased-{uuid.uuid4().hex}"
     key_hash = person_key_hash(profile.person_key)
     counts: Counter = Counter()
+    orders = set(customer_orders(profile).values_list("pk", flat=True)) | set(
+        CustomerOrder.objects.filter(person__in=person.users).values_list("order_id", flat=True))
     _scrub_orders(profile, counts)
     counts["tracking.Event"] = _deidentify_events(person, pseudonym, secrets)
     counts["tracking.Session"] = _deidentify_sessions(person, pseudonym, secrets)
@@ -375,6 +378,8 @@ def customer_erase(profile: Profile, *, staff) -> dict[str, int]:
     for provider in _providers():
         counts.update(provider.erase(person))
     _delete_account(person, counts)
+    # Their orders stay one customer's, under the pseudonym their events moved to.
+    customer_orders_refresh(order_ids=orders)
     counts.update(Profile.objects.filter(Q(pk=profile.pk) | Q(person_key__in=person.users)).delete()[1])
     for segment in Segment.objects.filter(pk__in=segments).annotate(
             current=Count("memberships", filter=Q(memberships__left_at=None))):

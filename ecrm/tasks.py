@@ -48,3 +48,13 @@ def rebuild_recent_aggregates() -> None:
     """Yesterday's and today's report aggregates from the raw events (nightly): repairs a
     batch whose receiver failed, credits first touches with identity links learnt since."""
     call_command("ecrm_rebuild_aggregates", "--days", "2", verbosity=0)
+
+
+@shared_task(name="ecrm.tasks.apply_pending_aggregates", ignore_result=True)
+def apply_pending_aggregates() -> int:
+    """Count the batches the tracking consumer stored since the last run into the daily
+    aggregates (beat, every few seconds). Exactly once whatever the retries: see
+    ``ecrm.aggregates_pending``."""
+    from ecrm.aggregates_pending import pending_apply
+
+    return pending_apply()

@@ -14,7 +14,7 @@ app.autodiscover_tasks()
 
 # Housekeeping that beat runs every few seconds: its routine "sent / received /
 # succeeded" lines would drown the log at INFO. Its warnings and failures still show.
-FREQUENT_TASKS = {"ecrm.tasks.refresh_marked_profiles", "campaigns.tasks.tick"}
+FREQUENT_TASKS = {"ecrm.tasks.refresh_marked_profiles", "ecrm.tasks.apply_pending_aggregates", "campaigns.tasks.tick"}
 
 
 class QuietFrequentTasks(logging.Filter):

@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-profiles": {"task": "ecrm.tasks.rebuild_profiles", "schedule": 24 * 3600.0},
     "refresh-segments": {"task": "ecrm.tasks.refresh_segments", "schedule": 15 * 60.0},
     "refresh-scores": {"task": "ecrm.tasks.refresh_scores", "schedule": 24 * 3600.0},
+    # The reports' daily aggregates: the batches the tracking consumers stored, counted off their path.
+    "apply-pending-aggregates": {"task": "ecrm.tasks.apply_pending_aggregates", "schedule": 2.0},
     "rebuild-recent-aggregates": {"task": "ecrm.tasks.rebuild_recent_aggregates", "schedule": crontab(hour=3, minute=30)},
     "train-recommender": {"task": "recommender.tasks.train", "schedule": 24 * 3600.0},
     # Hourly: the KPI digests due (from ECRM_DIGEST_SEND_HOUR, once per recipient and period).

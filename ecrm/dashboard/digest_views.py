@@ -9,8 +9,7 @@ from django.views.generic import TemplateView
 
 from ecrm.dashboard.forms import DigestForm
 from ecrm.defaults import setting
-from ecrm.customer_reports import store_orders
-from ecrm.digest import digest_content, period_ending, recipients
+from ecrm.digest import digest_content, recipients
 from ecrm.models import DigestSubscription
 from tracking.dashboard.views import StaffPermission
 
@@ -26,8 +25,7 @@ class DigestSettingsView(StaffPermission, TemplateView):
         initial = ({"frequency": subscription.frequency, "weekday": subscription.weekday} if subscription
                    else {"weekday": setting("ECRM_DIGEST_DEFAULT_WEEKDAY")})
         today = timezone.localdate()
-        purchases = store_orders(until=period_ending("daily", today).until)  # read once for both
-        previews = {frequency: digest_content(frequency, today, purchases) for frequency in ("daily", "weekly")}
+        previews = {frequency: digest_content(frequency, today) for frequency in ("daily", "weekly")}
         return super().get_context_data(
             form=kwargs.pop("form", None) or DigestForm(initial=initial), subscription=subscription,
             previews=previews, send_hour=setting("ECRM_DIGEST_SEND_HOUR"), has_email=bool(self.request.user.email),

@@ -198,8 +198,8 @@ class StoreSink:
             order_number=event.properties["order_number"], request=state.request,
         )
         basket.submit()
-        order.date_placed = event.timestamp  # later set_status() saves the instance
-        Order.objects.filter(pk=order.pk).update(date_placed=event.timestamp)
+        order.date_placed = event.timestamp  # saved, so ecrm's CustomerOrder row follows (post_save)
+        order.save(update_fields=["date_placed"])
         Basket.objects.filter(pk=basket.pk).update(
             date_created=state.basket_started, date_submitted=event.timestamp
         )
