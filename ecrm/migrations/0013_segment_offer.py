@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ecrm', '0011_daily_aggregates'),
+        ('ecrm', '0012_pending_aggregates_customer_orders'),
         ('offer', '0013_range_excluded_categories'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
