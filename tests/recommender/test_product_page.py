@@ -23,7 +23,8 @@ def test_the_product_page_shows_three_slots_with_tokens(shop):
     for heading in ("Frequently bought together", "You may also like", "Recommended for you"):
         assert heading in html
     links = re.findall(r'data-ecrm-token="([^"]+)" data-ecrm-product="(\d+)" data-ecrm-slot="(\w+)"', html)
-    assert {slot for _token, _product, slot in links} == {"bought_together", "upsell", "discover"}
+    # Recently viewed too: popular under "Popular right now" for a customer who viewed nothing yet.
+    assert {slot for _token, _product, slot in links} == {"bought_together", "upsell", "discover", "recently_viewed"}
     for token, product_id, slot in links:
         decoded = read_token(token)
         assert decoded["slot"] == slot and str(decoded["product_id"]) == product_id

@@ -16,7 +16,7 @@ from recommender.recent import recent_record
 from recommender.serving import recommendations_for
 from recommender.tokens import read_token
 from recommender.training import train_version
-from tests.helpers import place_order
+from tests.helpers import fetch_deferred, place_order
 from tracking.defaults import setting as tracking_setting
 from tests.recommender.conftest import isolated, shop  # noqa: F401  the recommender's trained shop
 from tracking.models import Event
@@ -55,10 +55,13 @@ def test_recently_viewed_on_the_product_page_for_an_anonymous_visitor(shop):
     assert "Recently viewed" not in visitor.get(products["tea"].get_absolute_url()).content.decode()
     _viewed("anon:visitor-1", products["cup"], products["mug"], products["tea"])  # tea: the newest
     html = visitor.get(products["tea"].get_absolute_url()).content.decode()
-    assert "Recently viewed" in html
-    shown = [product for _token, product in _links(html, "recently_viewed")]
-    assert shown == [str(products["mug"].pk), str(products["cup"].pk)]  # newest first, not the page's own
     assert html.count("<section class=\"ecrm-slot") == 4 and "Products you recently viewed" not in html  # Oscar's list replaced
+    # The page anonymous visitors share has the fallback; the visitor's own list comes in its fragment.
+    assert "Recently viewed" not in html and "Popular right now" in html
+    own = "".join(fetch_deferred(visitor, html).values())
+    assert "Recently viewed" in own
+    shown = [product for _token, product in _links(own, "recently_viewed")]
+    assert shown == [str(products["mug"].pk), str(products["cup"].pk)]  # newest first, not the page's own
 
 
 def test_recently_viewed_leaves_out_what_cannot_be_bought_and_only_counts_views(shop):
@@ -70,7 +73,9 @@ def test_recently_viewed_leaves_out_what_cannot_be_bought_and_only_counts_views(
                                (now - 1, f"{products['cup'].pk}|view|{now - 1}")]})
     items = recommendations_for(slot="recently_viewed", person="anon:v2", k=4)
     assert [r.product for r in items] == [products["cup"]] and items[0].source == "recent"
-    assert recommendations_for(slot="recently_viewed", person="anon:nobody", k=4) == []  # no fallback
+    # Someone who viewed nothing gets popular items (shown under the fallback heading), never mixed in.
+    fallback = recommendations_for(slot="recently_viewed", person="anon:nobody", k=4)
+    assert fallback and {r.source for r in fallback} == {"popular"}
 
 
 def test_complete_your_order_on_the_basket_page_and_after_an_ajax_update(shop):
