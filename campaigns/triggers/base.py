@@ -32,6 +32,8 @@ the person, seeded with ``products``) and, after a voucher step, ``voucher``.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
@@ -126,32 +128,40 @@ class Trigger:
 
 
 _REGISTRY: dict[str, Trigger] = {}
+_MODULE_OF: dict[str, str] = {}  # kind -> the module that registered it
 
 
 def register(trigger: Trigger) -> Trigger:
+    """Called at import by a trigger module. The kind counts only while its module is listed in
+    CAMPAIGNS_TRIGGER_MODULES (so a store, or a test, switches kinds on and off by the setting)."""
     if trigger.kind in _REGISTRY and _REGISTRY[trigger.kind] is not trigger:
         raise ValueError(f"trigger kind {trigger.kind!r} registered twice")
     _REGISTRY[trigger.kind] = trigger
+    _MODULE_OF[trigger.kind] = sys._getframe(1).f_globals.get("__name__", "")
     return trigger
 
 
-def trigger_modules_load() -> None:
-    """Import every module of CAMPAIGNS_TRIGGER_MODULES (each registers its triggers)."""
-    import importlib
-
+def trigger_modules_load() -> list[str]:
+    """Import every module of CAMPAIGNS_TRIGGER_MODULES (each registers its triggers); the list."""
     from campaigns.defaults import setting
-    for path in setting("CAMPAIGNS_TRIGGER_MODULES"):
+
+    modules = list(setting("CAMPAIGNS_TRIGGER_MODULES"))
+    for path in modules:
         importlib.import_module(path)
+    return modules
+
+
+def _enabled() -> dict[str, Trigger]:
+    modules = set(trigger_modules_load())
+    return {kind: trigger for kind, trigger in _REGISTRY.items() if _MODULE_OF.get(kind) in modules}
 
 
 def trigger_get(kind: str) -> Trigger:
-    trigger_modules_load()
     try:
-        return _REGISTRY[kind]
+        return _enabled()[kind]
     except KeyError:
         raise LookupError(f"no trigger kind {kind!r}") from None
 
 
 def triggers_all() -> list[Trigger]:
-    trigger_modules_load()
-    return sorted(_REGISTRY.values(), key=lambda t: t.label)
+    return sorted(_enabled().values(), key=lambda t: t.label)
