@@ -77,6 +77,15 @@ def _price(product, strategy) -> str:
     return currency(amount, price.currency)
 
 
+def _token(details: dict, version: int, slot: str, position: int, product_id) -> str:
+    """The attribution token, signed once per ``details`` (a broadcast's e-mails share them)."""
+    found = details.get(("token", version, slot, position, product_id))
+    if found is None:
+        found = details[("token", version, slot, position, product_id)] = make_token(
+            version=version, slot=slot, position=position, product_id=product_id)
+    return found
+
+
 def recommendations_block(person: str, *, email: str, slot: str = "for_you", product=None, k: int = 4,
                           heading: str = "Picked for you", columns: int = 2, link_parameters: dict | None = None,
                           count_impressions: bool = True, item_details: dict | None = None,
@@ -97,12 +106,11 @@ def recommendations_block(person: str, *, email: str, slot: str = "for_you", pro
     label = f"email:{email}"
     if found is None:
         found = recommendations_for(slot=slot, person=person, product=product, k=k)
-    found = [replace(rec, token=make_token(version=rec.version, slot=label, position=position,
-                                           product_id=rec.product.pk))
+    details = {} if item_details is None else item_details
+    found = [replace(rec, token=_token(details, rec.version, label, position, rec.product.pk))
              for position, rec in enumerate(found, start=1)]
     root, strategy = base_url(), Selector().strategy()
     items = []
-    details = {} if item_details is None else item_details
     for rec in found:
         query = urlencode({**(link_parameters or {}), TOKEN_PARAMETER: rec.token})
         title, path, image, price = details.get(rec.product.pk) or details.setdefault(rec.product.pk, (
