@@ -77,15 +77,6 @@ def _price(product, strategy) -> str:
     return currency(amount, price.currency)
 
 
-def _token(details: dict, version: int, slot: str, position: int, product_id) -> str:
-    """The attribution token, signed once per ``details`` (a broadcast's e-mails share them)."""
-    found = details.get(("token", version, slot, position, product_id))
-    if found is None:
-        found = details[("token", version, slot, position, product_id)] = make_token(
-            version=version, slot=slot, position=position, product_id=product_id)
-    return found
-
-
 def recommendations_block(person: str, *, email: str, slot: str = "for_you", product=None, k: int = 4,
                           heading: str = "Picked for you", columns: int = 2, link_parameters: dict | None = None,
                           count_impressions: bool = True, item_details: dict | None = None,
@@ -107,7 +98,8 @@ def recommendations_block(person: str, *, email: str, slot: str = "for_you", pro
     if found is None:
         found = recommendations_for(slot=slot, person=person, product=product, k=k)
     details = {} if item_details is None else item_details
-    found = [replace(rec, token=_token(details, rec.version, label, position, rec.product.pk))
+    found = [replace(rec, token=make_token(version=rec.version, slot=label, position=position,
+                                           product_id=rec.product.pk))
              for position, rec in enumerate(found, start=1)]
     root, strategy = base_url(), Selector().strategy()
     items = []
@@ -141,7 +133,8 @@ def block_html(items, *, heading: str, columns: int, cache: dict | None = None) 
         fields = tuple(_field(item, name) for name in ("title", "url", "image_url", "price"))
         card = cache.get(("card", width, fields)) if cache is not None else None
         if card is None:
-            card = mark_safe(render_to_string("recommender/email/recommendations_card.html",  # noqa: S308 - escaped by the template
+            # The card template escapes what it shows: safe to put in the block as it is.
+            card = mark_safe(render_to_string("recommender/email/recommendations_card.html",  # noqa: S308
                                               {"item": item, "width": width}))
             if cache is not None:
                 cache[("card", width, fields)] = card
