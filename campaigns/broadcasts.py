@@ -209,6 +209,9 @@ def product_details() -> dict:
     return _details
 
 
+RECOMMENDATIONS_K = 4
+
+
 class LazyRecommendations:
     """``{{ recommendations.html }}`` in a template: the recipient's own picks from the
     recommender's e-mail slot, looked up only when the template uses them."""
@@ -218,10 +221,22 @@ class LazyRecommendations:
 
     def _get(self):
         if self._block is None:
+            from campaigns.render_batch import batch_cached, batch_on_exit, batch_persons
+            from recommender.attribution import record_impressions_many
             from recommender.email import recommendations_block
+            from recommender.serving import recommendations_for_many
 
-            self._block = recommendations_block(self.message.person_key, email=self.email, k=4,
-                                                item_details=product_details())
+            person, persons = self.message.person_key, batch_persons()
+            if persons and person in persons:  # a delivery batch: one lookup and one impressions write for all
+                found, impressions = batch_cached(("recommendations", RECOMMENDATIONS_K), lambda: (
+                    recommendations_for_many(persons, slot="for_you", k=RECOMMENDATIONS_K), []))
+                batch_on_exit(("impressions", RECOMMENDATIONS_K), lambda: record_impressions_many(impressions))
+                self._block = recommendations_block(person, email=self.email, k=RECOMMENDATIONS_K,
+                                                    item_details=product_details(), found=found[person],
+                                                    impressions=impressions)
+            else:
+                self._block = recommendations_block(person, email=self.email, k=RECOMMENDATIONS_K,
+                                                    item_details=product_details())
         return self._block
 
     def __getattr__(self, name):

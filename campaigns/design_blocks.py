@@ -178,14 +178,19 @@ class ProductGridBlock(EmailBlockMixin, blocks.StructBlock):
         block_context = self._grid(value, context)
         if not block_context["items"]:
             return ""
-        grid = render_to_string("recommender/email/recommendations_block.html", block_context)
+        from recommender.email import block_html
+
+        grid = block_html(block_context["items"], heading=block_context["heading"], columns=value["columns"])
         return render_to_string("campaigns/designs/blocks/row.html", {"html": grid})
 
     def email_text(self, value, context, html):
         """As the recommendations' text: a titled list of "- title (price)" and the link."""
         if not html:
             return ""
-        return render_to_string("recommender/email/recommendations_block.txt", self._grid(value, context))
+        from recommender.email import block_text
+
+        block_context = self._grid(value, context)
+        return block_text(block_context["items"], heading=block_context["heading"])
 
     class Meta:
         icon = "grip"

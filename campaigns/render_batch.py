@@ -35,14 +35,33 @@ def rendering_batch(message_ids: list[int] | None = None):
         from campaigns.models import Message
         from ecrm.models import Profile
 
-        persons = set(Message.objects.filter(pk__in=message_ids).values_list("person_key", flat=True))
+        persons = sorted(set(Message.objects.filter(pk__in=message_ids).values_list("person_key", flat=True)))
         found = {p.person_key: p for p in Profile.objects.filter(person_key__in=persons)}
         cache.update({("profile", person): found.get(person) for person in persons})
+        cache["persons"] = persons
     token = _batch.set(cache)
     try:
         yield
     finally:
         _batch.reset(token)
+        for flush in cache.get("on-exit", {}).values():
+            flush()
+
+
+def batch_persons() -> list[str] | None:
+    """The person keys of the batch's messages (``rendering_batch(message_ids)``), else None."""
+    cache = _batch.get()
+    return cache.get("persons") if cache is not None else None
+
+
+def batch_on_exit(key, flush) -> None:
+    """Call ``flush()`` once when the batch ends (work its messages share, written in one
+    go, e.g. the recommendations' impressions); at once outside a batch."""
+    cache = _batch.get()
+    if cache is None:
+        flush()
+    else:
+        cache.setdefault("on-exit", {}).setdefault(key, flush)
 
 
 def batch_cached(key, compute):

@@ -32,18 +32,32 @@ def record_impressions(items, slot: str, person: str = "") -> None:
     """Count a rendered slot's items, and while an A/B test runs, the exposure of
     ``person`` (the key serving used) in their arm. One Redis round trip, two during an
     experiment; never breaks a page."""
-    if not items:
+    record_impressions_many([(items, slot, person)])
+
+
+def record_impressions_many(shown) -> None:
+    """``record_impressions`` for many rendered slots at once (``(items, slot, person)``
+    each: a broadcast's delivery batch) — in the same one or two round trips for all."""
+    shown = [(items, slot, person) for items, slot, person in shown if items]
+    if not shown:
         return
     key = _impressions_key(timezone.localdate())
+    counts: dict[str, int] = defaultdict(int)
+    for items, slot, _person in shown:
+        counts[f"{items[0].version}|{slot}"] += len(items)
+    people = any(person for _items, _slot, person in shown)
     try:
         pipe = client().pipeline(transaction=False)
-        pipe.hincrby(key, f"{items[0].version}|{slot}", len(items)).expire(key, 400 * 86400)
-        if person:
+        for field, count in counts.items():
+            pipe.hincrby(key, field, count)
+        pipe.expire(key, 400 * 86400)
+        if people:
             pipe.get(running_key())
-        running = pipe.execute()[-1] if person else None
+        running = pipe.execute()[-1] if people else None
         if running:
             pipe = client().pipeline(transaction=False)
-            exposure_commands(pipe, running, person=person, version=items[0].version, count=len(items))
+            for items, _slot, person in shown:
+                exposure_commands(pipe, running, person=person, version=items[0].version, count=len(items))
             pipe.execute()
     except redis.RedisError:
         pass

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.contrib.sites.models import Site
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from oscar.core.loading import get_class
 from oscar.core.thumbnails import get_thumbnailer
 from oscar.templatetags.currency_filters import currency
@@ -78,39 +79,88 @@ def _price(product, strategy) -> str:
 
 def recommendations_block(person: str, *, email: str, slot: str = "for_you", product=None, k: int = 4,
                           heading: str = "Picked for you", columns: int = 2, link_parameters: dict | None = None,
-                          count_impressions: bool = True, item_details: dict | None = None) -> EmailBlock:
+                          count_impressions: bool = True, item_details: dict | None = None,
+                          found: list[Recommendation] | None = None, impressions: list | None = None) -> EmailBlock:
     """Up to ``k`` recommendations for ``person`` (their person key: user id, ``email:…``)
     from serving's ``slot`` chain, attributed to the slot ``email:<email>``.
     ``link_parameters`` are added to every link (e.g. a campaign's ``utm_*``). Counting
     impressions is for the e-mail actually sent; turn it off for previews.
     ``item_details``: a dict shared by many e-mails rendered together (a broadcast), so each
-    product's title, link, image and price are looked up once, not once per e-mail."""
+    product's title, link, image and price are looked up once, not once per e-mail.
+    ``found``: the person's picks already looked up (``recommendations_for_many`` for a
+    delivery batch); ``impressions``: a list the batch writes in one go
+    (``record_impressions_many``), instead of a write per e-mail."""
     if not EMAIL_NAME.match(email or ""):
         raise ValueError(f"e-mail name {email!r}: use 1 to 40 lower-case letters, digits, '-' or '_'")
     if not 1 <= k <= 24 or not 1 <= columns <= 4:
         raise ValueError("k must be from 1 to 24 and columns from 1 to 4")
     label = f"email:{email}"
-    found = recommendations_for(slot=slot, person=person, product=product, k=k)
+    if found is None:
+        found = recommendations_for(slot=slot, person=person, product=product, k=k)
+    details = {} if item_details is None else item_details
     found = [replace(rec, token=make_token(version=rec.version, slot=label, position=position,
                                            product_id=rec.product.pk))
              for position, rec in enumerate(found, start=1)]
     root, strategy = base_url(), Selector().strategy()
     items = []
-    details = {} if item_details is None else item_details
     for rec in found:
         query = urlencode({**(link_parameters or {}), TOKEN_PARAMETER: rec.token})
         title, path, image, price = details.get(rec.product.pk) or details.setdefault(rec.product.pk, (
             rec.product.get_title(), rec.product.get_absolute_url(), _image_url(rec.product, root),
             _price(rec.product, strategy)))
         items.append(EmailItem(rec, title, f"{root}{path}?{query}", image, price))
-    if count_impressions:
+    if count_impressions and impressions is not None:
+        impressions.append((found, label, person))
+    elif count_impressions:
         record_impressions(found, label, person)
     if not items:
         return EmailBlock(label, [], "", "")
-    context = {"heading": heading, "items": items, "width": 100 // columns,
-               "rows": [items[i:i + columns] for i in range(0, len(items), columns)]}
-    return EmailBlock(label, items, render_to_string("recommender/email/recommendations_block.html", context),
-                      render_to_string("recommender/email/recommendations_block.txt", context).strip() + "\n")
+    html, text = block_parts(items, heading=heading, columns=columns, cache=item_details)
+    return EmailBlock(label, items, html, text)
+
+
+def _field(item, name: str):
+    return item[name] if isinstance(item, dict) else getattr(item, name)
+
+
+def block_html(items, *, heading: str, columns: int, cache: dict | None = None) -> str:
+    """``recommendations_block.html`` for ``items`` (``EmailItem``s or ``product_cards``'
+    dicts): each product's card (``recommendations_card.html``) rendered once per ``cache``
+    — a dict shared by the e-mails of a broadcast, where the same card (same product,
+    position and link) comes back in thousands of blocks."""
+    cards, width = [], 100 // columns
+    for item in items:
+        fields = tuple(_field(item, name) for name in ("title", "url", "image_url", "price"))
+        card = cache.get(("card", width, fields)) if cache is not None else None
+        if card is None:
+            # The card template escapes what it shows: safe to put in the block as it is.
+            card = mark_safe(render_to_string("recommender/email/recommendations_card.html",  # noqa: S308
+                                              {"item": item, "width": width}))
+            if cache is not None:
+                cache[("card", width, fields)] = card
+        cards.append(card)
+    context = {"heading": heading, "items": items, "width": width,
+               "rows": [cards[i:i + columns] for i in range(0, len(cards), columns)]}
+    return render_to_string("recommender/email/recommendations_block.html", context)
+
+
+def block_text(items, *, heading: str) -> str:
+    """``recommendations_block.txt``: a titled list of "- title (price)" and the link."""
+    return render_to_string("recommender/email/recommendations_block.txt",
+                            {"heading": heading, "items": items})
+
+
+def block_parts(items, *, heading: str, columns: int, cache: dict | None = None) -> tuple[str, str]:
+    """(html, text) of the block; with a ``cache``, a block seen before (same products in
+    the same places, same links) is not rendered again."""
+    if cache is None:
+        return block_html(items, heading=heading, columns=columns), block_text(items, heading=heading).strip() + "\n"
+    key = ("block", heading, columns, tuple((item.title, item.url, item.image_url, item.price) for item in items))
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = (block_html(items, heading=heading, columns=columns, cache=cache),
+                              block_text(items, heading=heading).strip() + "\n")
+    return found
 
 
 def product_cards(products, *, link_parameters: dict | None = None) -> list[dict]:

@@ -49,7 +49,8 @@ from recommender.config import DEFAULT_EVENT_WEIGHTS
 from recommender.defaults import setting
 from recommender.experiments import chosen_version, running_key
 from recommender.foldin import personal_items, state_of
-from recommender.publish import client, current_key, key
+from recommender.prefetch import PrefetchedReads, current_reads, prefetched
+from recommender.publish import client as redis_client, current_key, key
 from recommender.recent import EMPTY, Recent, recent_key, session_candidates
 from recommender.rules import Context, pick, rules
 from recommender.slots import SLOTS, check_slot
@@ -80,6 +81,12 @@ class Recommendation:
     version: int | None
     token: str = ""  # attribution: version, slot and position (recommender.tokens)
     because: object = None  # the product the person viewed whose neighbours brought this one
+
+
+def client():
+    """Redis for serving's reads: the batch's prefetched reads inside
+    ``recommendations_for_many``, else the client."""
+    return current_reads() or redis_client()
 
 
 def _merged(lists: list[str | None]) -> str:
@@ -243,3 +250,41 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
         version=version, slot=slot, position=position, product_id=entry.product.pk),
         why.get(reasons.get(str(entry.product.pk), ""), MISSING).product if source != "pinned" else None)
         for position, (entry, source) in enumerate(picked, start=1)]
+
+
+def recommendations_for_many(people, *, slot: str = "for_you", k: int = 8) -> dict[str, list[Recommendation]]:
+    """``{person: recommendations_for(slot=slot, person=person, k=k)}`` for many people (a
+    broadcast's delivery batch), with the Redis reads every one of them needs made in two
+    round trips for all (``recommender.prefetch``) instead of three or four each."""
+    check_slot(slot)
+    people = list(dict.fromkeys(people))
+    r = redis_client()
+    known: dict[tuple, object] = {}
+    try:
+        pipe = r.pipeline(transaction=False)
+        pipe.mget(current_key(), running_key())
+        for person in people:
+            pipe.lrange(recent_key(person), 0, -1)
+        (current, running), *recents = pipe.execute()
+        known[("mget", current_key(), running_key())] = [current, running]
+        known.update({("lrange", recent_key(person), 0, -1): raw for person, raw in zip(people, recents)})
+        commands = []
+        for person in people:
+            version = chosen_version(current, running, person)
+            if version is None or not person:
+                continue
+            for source in CHAINS[slot]:
+                if source in PERSONAL or source == "buy_again":
+                    commands.append(("hget", key(version, source), person))
+                elif source in ("popular", "trending"):
+                    commands.append(("get", key(version, source)))
+            commands.append(("hget", key(version, "bought"), person))
+        commands = list(dict.fromkeys(commands))
+        pipe = r.pipeline(transaction=False)
+        for name, *args in commands:
+            getattr(pipe, name)(*args)
+        known.update(zip(commands, pipe.execute()))
+    except redis.RedisError:
+        known = {}  # each person's own call finds out again (and gives [])
+    with prefetched(PrefetchedReads(r, known)):
+        return {person: recommendations_for(slot=slot, person=person, k=k) for person in people}

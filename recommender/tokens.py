@@ -5,13 +5,23 @@ forged token is ignored rather than counted."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.conf import settings
 from django.core import signing
 
 SALT = "recommender.token"
 
 
 def make_token(*, version: int, slot: str, position: int, product_id) -> str:
-    return signing.Signer(salt=SALT).sign(f"{version}.{slot}.{position}.{product_id}")
+    """The signed token; the same few thousand (version × slot × position × product) are
+    made again on every page and e-mail, so each is signed once per process (per key)."""
+    return _signed(settings.SECRET_KEY, f"{version}.{slot}.{position}.{product_id}")
+
+
+@lru_cache(maxsize=65536)
+def _signed(secret: str, value: str) -> str:
+    return signing.Signer(key=secret, salt=SALT).sign(value)
 
 
 def read_token(token: str) -> dict | None:
