@@ -6,15 +6,13 @@ and Redis from ``REDIS_URL``; ``scripts/test_services.py`` provides both.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
 from django.test import override_settings
 
-from tests.helpers import subprocess_env
+from tests.helpers import celery_worker_start, processes_stop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -116,18 +114,6 @@ def stream_name():
 def worker(transactional_db):
     """A real Celery worker on a private queue, reading the test database."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = subprocess_env()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo",
-         "--loglevel=INFO", "-Q", queue, "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    process = celery_worker_start(queue)
     yield queue
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    if "Traceback" in output:
-        print(output)
+    processes_stop([process])

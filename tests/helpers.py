@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+import uuid
+from pathlib import Path
 
 from django.db import connection
 
@@ -63,3 +67,29 @@ def fetch_deferred(client, html: str) -> dict[str, str]:
         assert response.status_code == 200, response.content
         fragments.update(response.json()["fragments"])
     return fragments
+
+
+def celery_worker_start(queue: str, env: dict | None = None) -> subprocess.Popen:
+    """A real Celery worker (solo pool, its own node name) on ``queue``, reading the test
+    database; stop it with :func:`processes_stop`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo", "--loglevel=INFO", "-Q", queue,
+         "--without-gossip", "--without-mingle", "-n", f"{uuid.uuid4().hex[:6]}@%h"],
+        cwd=Path(__file__).resolve().parents[1], env=env or subprocess_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def processes_stop(processes) -> None:
+    """Terminate the processes (killed if they do not stop within 20 s); print the output of
+    any that logged a traceback, so a failing test shows why."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            output, _ = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+        if output and "Traceback" in output:
+            print(output)

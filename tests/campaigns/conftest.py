@@ -4,14 +4,13 @@ send through a mail backend writing each message to a folder (tests.campaigns.ma
 from __future__ import annotations
 
 import subprocess
-import sys
 import uuid
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import subprocess_env
+from tests.helpers import celery_worker_start, processes_stop, subprocess_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,26 +71,13 @@ def mail_workers(transactional_db, settings, tmp_path):
         env = {**subprocess_env(), "DJANGO_SETTINGS_MODULE": "tests.campaigns.worker_settings",
                "CAMPAIGNS_TEST_QUEUE": queue, "CAMPAIGNS_TEST_MAIL_DIR": str(folder),
                "CAMPAIGNS_TEST_MAIL_MODE": mode}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo", "--loglevel=INFO",
-             "-Q", queue, "--without-gossip", "--without-mingle", "-n", f"{uuid.uuid4().hex[:6]}@%h"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = celery_worker_start(queue, env)
         processes.append(process)
         return process
 
     start.queue, start.folder = queue, folder
     yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        if output and "Traceback" in output:
-            print(output)
+    processes_stop(processes)
     from kombu import Connection
 
     with Connection(settings.CELERY_BROKER_URL) as connection:  # leave no test queue behind

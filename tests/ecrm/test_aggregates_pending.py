@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,9 +22,8 @@ from ecrm.dashboard.report_views import report_period
 from ecrm.models import PendingAggregates, TrafficDay
 from ecrm.tasks import apply_pending_aggregates
 from ecrm.traffic import traffic_rows
-from tests.conftest import ROOT
 from tests.ecrm.test_traffic import _agrees_with_raw, _by_value, page, script, send
-from tests.helpers import subprocess_env, wait_for
+from tests.helpers import celery_worker_start, processes_stop, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.skipif(connection.vendor != "postgresql", reason="locks and snapshots are PostgreSQL's")]
@@ -38,26 +36,13 @@ def workers():
     processes = []
 
     def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "shop", "worker", "--pool=solo", "--loglevel=INFO", "-Q", queue,
-             "--without-gossip", "--without-mingle", "-n", f"{uuid.uuid4().hex[:6]}@%h"],
-            cwd=ROOT, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        process = celery_worker_start(queue)
         processes.append(process)
         return process
 
     start.queue = queue
     yield start
-    for process in processes:
-        if process.poll() is None:
-            process.terminate()
-    for process in processes:
-        try:
-            output, _ = process.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        if output and "Traceback" in output:
-            print(output)
+    processes_stop(processes)
 
 
 def _waiting_for_a_lock_on(table: str) -> bool:
