@@ -153,6 +153,12 @@ def monthly_order_values(purchases: list[Purchase], *, first_month: date, last_m
         if first_month <= month <= last_month:
             totals[month][0] += 1
             totals[month][1] += purchase.total
+    return monthly_value_rows(totals, first_month=first_month, last_month=last_month)
+
+
+def monthly_value_rows(totals: dict, *, first_month: date, last_month: date) -> list[dict]:
+    """One row per calendar month from ``totals`` (month -> (orders, revenue)), empty months
+    included: what the report and the per-order table's SQL both end with."""
     rows, month = [], first_month
     while month <= last_month:
         orders, revenue = totals.get(month, (0, Decimal("0")))

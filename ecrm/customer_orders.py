@@ -30,7 +30,7 @@ from decimal import Decimal
 from django.db import connection
 from oscar.core.loading import get_model
 
-from ecrm.customer_metrics import Purchase, add_months, months_between
+from ecrm.customer_metrics import Purchase, add_months, monthly_value_rows, months_between
 from ecrm.models import CustomerOrder, Profile, Segment, SegmentMembership
 
 Order = get_model("order", "Order")
@@ -211,13 +211,7 @@ def monthly_order_values(*, first_month: date, last_month: date, until: datetime
         f"SELECT {_month('placed_at')} AS month, count(*), sum(total) FROM {{t}} WHERE is_sale "
         "AND placed_at >= %(since)s AND placed_at < %(until)s GROUP BY 1",
         {"zone": _zone(), "since": _local_midnight(first_month), "until": until})}
-    rows, month = [], first_month
-    while month <= last_month:
-        orders, revenue = totals.get(month, (0, Decimal("0")))
-        rows.append({"month": month, "orders": orders, "revenue": revenue,
-                     "average_order_value": revenue / orders if orders else None})
-        month = add_months(month, 1)
-    return rows
+    return monthly_value_rows(totals, first_month=first_month, last_month=last_month)
 
 
 def sales_by_segment(since: datetime, until: datetime) -> list[dict]:
