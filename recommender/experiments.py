@@ -131,6 +131,21 @@ def ensure_published(version: ModelVersion) -> None:
     publish(version.pk, artifact.load(version.path), top_n=setting("RECOMMENDER_PUBLISH_TOP_N"), serve=False)
 
 
+def _announce(experiment: Experiment) -> None:
+    """Announce ``experiment`` to serving, with no exposures counted yet.
+
+    Its counts are keyed by the database id, and Redis may outlive the rows that ids come
+    from (a database restored from a backup or created afresh, as a test run does, while
+    Redis keeps its data for ``KEEP_DAYS``): an older experiment's exposures under the same
+    id would otherwise be added to this one's results.
+    """
+    running = f"{experiment.pk}:{experiment.control_id}:{experiment.variant_id}:{experiment.variant_share}"
+    pipe = client().pipeline(transaction=True)
+    pipe.delete(*(exposures_key(experiment.pk, arm) for arm in (CONTROL, VARIANT)), daily_key(experiment.pk))
+    pipe.set(running_key(), running)
+    pipe.execute()
+
+
 def experiment_start(*, name: str, variant: ModelVersion, variant_share: int, by: str = "") -> Experiment:
     """Start testing ``variant`` against the serving version; raises ValueError with the
     reason when it cannot start (nothing serving, the same version, files gone, another
@@ -153,7 +168,7 @@ def experiment_start(*, name: str, variant: ModelVersion, variant_share: int, by
         with transaction.atomic():
             experiment = Experiment.objects.create(name=name, control=control, variant=variant,
                                                    variant_share=variant_share, created_by=by)
-            client().set(running_key(), f"{experiment.pk}:{control.pk}:{variant.pk}:{variant_share}")
+            _announce(experiment)
     except IntegrityError:
         raise ValueError("Another experiment is running: stop it first.") from None
     except redis.RedisError as exc:
