@@ -26,13 +26,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import redis
-from django.conf import settings
 from threadpoolctl import ThreadpoolController
 
 from recommender.config import DEFAULT_EVENT_WEIGHTS
 from recommender.defaults import setting
-from recommender.publish import key
+from recommender.publish import client, key
 from recommender.rankers.blend import FILL
 
 
@@ -152,11 +150,6 @@ def _one_blas_thread():
     return _blas().limit(limits=1, user_api="blas")
 
 
-@lru_cache(maxsize=1)
-def _binary_client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2)
-
-
 _states: dict[tuple[str, int], VersionState | None] = {}
 _states_lock = threading.Lock()
 
@@ -168,7 +161,7 @@ def state_of(version: int) -> VersionState | None:
     cache_key = (key(version, ""), version)  # the prefix is part of it (tests, benches)
     if cache_key in _states:
         return _states[cache_key]
-    r = _binary_client()
+    r = client(decode=False)
     raw = r.get(key(version, "factors:meta"))
     state = None
     if raw is not None:

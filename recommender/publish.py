@@ -16,8 +16,8 @@ finished ones to Redis through a pipeline (one round trip per batch, not one per
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
 
 import numpy as np
 import redis
@@ -37,10 +37,28 @@ SCORE_BATCH = 256
 PUBLISH_THREADS = max(1, min(4, os.cpu_count() or 1))
 
 
-@lru_cache(maxsize=1)
-def client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=2,
-                                decode_responses=True)
+_clients: dict[tuple[int, str, bool], redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def client(*, decode: bool = True) -> redis.Redis:
+    """This process's Redis client for ``REDIS_URL`` (replies as text, or as bytes with
+    ``decode=False``): one connection pool per process, URL and reply type, made on first use.
+
+    Keyed by process id, so a forked child (a Celery prefork worker, the bench's
+    multiprocessing pool) makes its own pool rather than writing on sockets it shares with
+    its parent, and drops the parent's; keyed by URL, so a changed ``REDIS_URL`` (a test, a
+    bench pointing elsewhere) gets a pool of its own instead of the first one's.
+    """
+    pid, url = os.getpid(), settings.REDIS_URL
+    found = _clients.get((pid, url, decode))
+    if found is None:
+        with _clients_lock:
+            for stale in [k for k in _clients if k[0] != pid]:  # the parent's, inherited by fork
+                del _clients[stale]
+            found = _clients.setdefault((pid, url, decode), redis.Redis.from_url(
+                url, socket_timeout=5, socket_connect_timeout=2, decode_responses=decode))
+    return found
 
 
 def key(version: int, name: str) -> str:
