@@ -59,6 +59,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def http_url(name: str) -> str:
+    """The environment's ``name`` as an http(s) URL with a host, or ImproperlyConfigured."""
+    url = env_str(name).strip()
+    parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={url!r} is malformed ({exc}).") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={url!r} is malformed: expected http://HOST:PORT (or https://).")
+    return url
+
+
 def database_from_url(url: str, *, variable: str = "DATABASE_URL") -> dict:
     """Parse a database URL into a Django ``DATABASES`` entry, or explain why not."""
     try:

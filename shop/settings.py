@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.frontend_cache",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -480,3 +481,10 @@ WAGTAILADMIN_BASE_URL = SITE_URL
 RECOMMENDER_EMAIL_BASE_URL = SITE_URL  # links in recommendation e-mail blocks
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "pptx", "txt", "xlsx", "zip"]
+# A CDN or reverse proxy keeping anonymous visitors' shared pages (docs/storefront.md) is told
+# to drop a page when it, a promotion, a product or its stock changes (shop.pages.invalidation):
+# FRONTEND_CACHE_PURGE_URL is where Varnish, nginx or Squid takes HTTP PURGE requests. For
+# Cloudflare, CloudFront or Azure, set WAGTAILFRONTENDCACHE to their backend instead.
+if config.env_str("FRONTEND_CACHE_PURGE_URL"):
+    WAGTAILFRONTENDCACHE = {"default": {"BACKEND": "wagtail.contrib.frontend_cache.backends.HTTPBackend",
+                                        "LOCATION": config.http_url("FRONTEND_CACHE_PURGE_URL")}}

@@ -9,7 +9,7 @@ class PagesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from shop.pages import checks  # noqa: F401  (registers the settings' checks)
+        from shop.pages import checks, invalidation  # noqa: F401  (the settings' checks; purging receivers)
         from shop.pages.setup import ensure_site_pages_after_migrate
 
         post_migrate.connect(ensure_site_pages_after_migrate, sender=self)
