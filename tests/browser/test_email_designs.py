@@ -11,7 +11,6 @@ from django.db import connection
 
 from shop.roles import MARKETING
 from tests.browser.conftest import CHROMIUM, log_in
-from tests.recommender.conftest import isolated, shop  # noqa: F401  the trained tea shop
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed"),
@@ -22,7 +21,7 @@ SUBJECT = "{{ customer.first_name|default:'Hello' }}, gifts for everyone"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "email-design-preview.png"
 
 
-def test_a_marketer_edits_a_design_and_previews_it_as_a_customer(browser, live_server, site_pages, shop,  # noqa: F811
+def test_a_marketer_edits_a_design_and_previews_it_as_a_customer(browser, live_server, site_pages, shop,
                                                                 settings, make_staff, tmp_path):
     from campaigns.design_setup import starter_designs_ensure
     from campaigns.designs_models import EmailDesign

@@ -11,7 +11,6 @@ from django.db import connection
 from recommender.tokens import read_token
 from tests.browser.conftest import CHROMIUM, HUMAN, log_in
 from tests.browser.test_tracker import _stored
-from tests.recommender.conftest import isolated, shop  # noqa: F401  (fixtures)
 from tests.shop.test_home_page import _arrange, _every_block
 from tracking.consumer import ensure_group
 

@@ -18,7 +18,6 @@ from recommender.training import train_version
 from tests.browser.conftest import CHROMIUM, HUMAN, log_in
 from tests.browser.test_tracker import _stored
 from tests.helpers import place_order
-from tests.recommender.conftest import isolated, shop  # noqa: F401  the recommender's trained shop
 from tracking.consumer import ensure_group
 
 pytestmark = [

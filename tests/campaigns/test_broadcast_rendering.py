@@ -19,7 +19,6 @@ from recommender.attribution import _impressions_key
 from recommender.publish import client
 from recommender.training import train_version
 from tests.campaigns.broadcast_helpers import broadcast
-from tests.recommender.conftest import isolated, shop  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -30,7 +29,7 @@ def _same(html: str) -> str:
     return UNSUBSCRIBE.sub("/campaigns/unsubscribe/…/", html)
 
 
-def test_a_delivery_batch_renders_what_each_message_renders_alone(shop, isolated, settings, mailoutbox):  # noqa: F811
+def test_a_delivery_batch_renders_what_each_message_renders_alone(shop, isolated, settings, mailoutbox):
     settings.CAMPAIGNS_QUIET_HOURS = None
     settings.RECOMMENDER_EMAIL_BASE_URL = settings.CAMPAIGNS_BASE_URL = "https://shop.example.com"
     _products, users = shop

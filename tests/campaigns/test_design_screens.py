@@ -12,7 +12,6 @@ from django.test import Client
 from campaigns.designs_models import EmailDesign
 from campaigns.models import Message
 from recommender.training import train_version
-from tests.recommender.conftest import isolated, shop  # noqa: F401  the trained tea shop
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def _client(user, csrf=False) -> Client:
     return client
 
 
-def test_preview_as_a_chosen_customer_shows_their_name_and_recommendations(gift_guide, shop, make_staff):  # noqa: F811
+def test_preview_as_a_chosen_customer_shows_their_name_and_recommendations(gift_guide, shop, make_staff):
     products, users = shop
     train_version()
     from ecrm.models import Profile

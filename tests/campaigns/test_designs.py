@@ -19,7 +19,6 @@ from campaigns.rendering import render
 from recommender.tokens import read_token
 from recommender.training import train_version
 from tests.helpers import place_order
-from tests.recommender.conftest import isolated, shop  # noqa: F401  the trained tea shop
 
 pytestmark = pytest.mark.django_db
 BASE = "https://shop.example.com"
@@ -64,7 +63,7 @@ def _marketing(customer, template, **context):
     return message
 
 
-def test_every_block_renders_into_inlined_table_html_with_absolute_links(customer, shop, django_capture_on_commit_callbacks):  # noqa: F811
+def test_every_block_renders_into_inlined_table_html_with_absolute_links(customer, shop, django_capture_on_commit_callbacks):
     products, _users = shop
     train_version()
     image = _wagtail_image()

@@ -19,7 +19,6 @@ from campaigns.outbox import message_deliver
 from recommender.tokens import read_token
 from recommender.training import train_version
 from tests.campaigns.broadcast_helpers import audience, broadcast
-from tests.recommender.conftest import isolated, shop  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -105,7 +104,7 @@ def test_a_link_that_is_not_the_web_is_left_alone():
     assert out.endswith('aria-hidden="true"></body></html>')
 
 
-def test_personal_recommendations_keep_their_attribution_through_the_redirect(shop, isolated, settings, client):  # noqa: F811
+def test_personal_recommendations_keep_their_attribution_through_the_redirect(shop, isolated, settings, client):
     settings.CAMPAIGNS_QUIET_HOURS = None
     settings.RECOMMENDER_EMAIL_BASE_URL = "https://shop.example.com"
     settings.CAMPAIGNS_BASE_URL = "https://shop.example.com"

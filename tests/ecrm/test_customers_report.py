@@ -33,7 +33,7 @@ def _address(model, country, state):
 
 
 @pytest.fixture
-def shop(countries, product_in_stock, django_user_model):
+def customers(countries, product_in_stock, django_user_model):
     """Five customers' orders (skillet 34.99 in Cookware, spoon 5.00 in Utensils)."""
     Country.objects.create(iso_3166_1_a2="US", iso_3166_1_a3="USA", iso_3166_1_numeric="840",
                            printable_name="United States", name="United States of America")
@@ -67,7 +67,7 @@ def shop(countries, product_in_stock, django_user_model):
 
 
 @pytest.mark.parametrize("wholesale", [False, True], ids=["few customers", "many customers"])
-def test_report_numbers_match_the_scripted_orders(shop, wholesale, monkeypatch):
+def test_report_numbers_match_the_scripted_orders(customers, wholesale, monkeypatch):
     if wholesale:  # the reads used for many customers: every identity link and membership at once
         monkeypatch.setattr("ecrm.services.OWNERS_WHOLESALE", 0)
         monkeypatch.setattr("ecrm.customer_reports.MEMBERSHIPS_WHOLESALE", 0)
@@ -101,7 +101,7 @@ def test_report_numbers_match_the_scripted_orders(shop, wholesale, monkeypatch):
     assert bands["10–25"] == (0, 0, Decimal("0"))
 
 
-def test_the_page_csv_permissions_and_bad_input(shop, make_staff):
+def test_the_page_csv_permissions_and_bad_input(customers, make_staff):
     client = Client()
     client.force_login(make_staff("m@example.com", group=MARKETING))
     page = client.get(URL, {"days": "730", "months": "24"})
@@ -147,19 +147,19 @@ def _rows():
                                                     "is_sale"))
 
 
-def test_the_rows_follow_orders_as_they_are_placed_re_dated_and_cancelled(shop):
+def test_the_rows_follow_orders_as_they_are_placed_re_dated_and_cancelled(customers):
     from ecrm.models import CustomerOrder
 
     report = _same_as_direct()
     assert report["summary"]["orders"] == 7 and report["summary"]["customers"] == 5
-    ada = str(shop["ada"].pk)
+    ada = str(customers["ada"].pk)
     # Ada's guest checkout is hers: the e-mail was claimed before the orders were placed.
     assert set(CustomerOrder.objects.filter(person=ada).values_list("base_person", flat=True)) == {
         ada, "email:ada-old@example.com"}
     # Bea's two checkouts, with the address typed differently, are one customer.
     assert CustomerOrder.objects.filter(person="email:bea@example.com").count() == 2
     assert CustomerOrder.objects.filter(is_sale=False).count() == 1  # Dee's cancelled order
-    order = Order.objects.get(user=shop["cy"])
+    order = Order.objects.get(user=customers["cy"])
     order.status = "Cancelled"
     order.save()
     assert not CustomerOrder.objects.get(order_id=order.pk).is_sale
@@ -169,12 +169,12 @@ def test_the_rows_follow_orders_as_they_are_placed_re_dated_and_cancelled(shop):
     assert _same_as_direct()["summary"]["customers"] == 4
 
 
-def test_a_claim_through_tracking_moves_a_guests_orders_to_the_account(shop):
+def test_a_claim_through_tracking_moves_a_guests_orders_to_the_account(customers):
     from ecrm.aggregates_pending import pending_apply
     from ecrm.models import CustomerOrder
     from tests.ecrm.test_traffic import send
 
-    cy = str(shop["cy"].pk)
+    cy = str(customers["cy"].pk)
     # Bea was a guest; Cy's account identifies (server side) with her address: one customer.
     send({"type": "identify", "messageId": "claim-1", "userId": cy, "anonymousId": "cy-phone",
           "traits": {"email": "Bea@Example.com"}, "timestamp": NOW.isoformat()}, count=False)
@@ -188,32 +188,32 @@ def test_a_claim_through_tracking_moves_a_guests_orders_to_the_account(shop):
     assert report["summary"]["customers"] == 4
 
 
-def test_numbers_stay_equal_after_two_profiles_are_merged(shop, make_staff):
+def test_numbers_stay_equal_after_two_profiles_are_merged(customers, make_staff):
     from ecrm.duplicates import profile_merge
     from ecrm.services import profiles_refresh
 
-    profiles_refresh(person_keys={str(shop["dee"].pk), "email:eve@example.com"})
-    dee, eve = (Profile.objects.get(person_key=k) for k in (str(shop["dee"].pk), "email:eve@example.com"))
+    profiles_refresh(person_keys={str(customers["dee"].pk), "email:eve@example.com"})
+    dee, eve = (Profile.objects.get(person_key=k) for k in (str(customers["dee"].pk), "email:eve@example.com"))
     before = _same_as_direct()
     profile_merge(keep=dee, remove=eve, staff=make_staff("s@example.com", group=SUPPORT))
     after = _same_as_direct()
     assert after["summary"]["customers"] == before["summary"]["customers"] - 1
     assert after["summary"]["repeat_customers"] == before["summary"]["repeat_customers"] + 1  # Dee + Eve
     # Merging into the guest works the same way round: Cy's account into Bea's guest profile.
-    profiles_refresh(person_keys={str(shop["cy"].pk), "email:bea@example.com"})
-    cy, bea = (Profile.objects.get(person_key=k) for k in (str(shop["cy"].pk), "email:bea@example.com"))
+    profiles_refresh(person_keys={str(customers["cy"].pk), "email:bea@example.com"})
+    cy, bea = (Profile.objects.get(person_key=k) for k in (str(customers["cy"].pk), "email:bea@example.com"))
     profile_merge(keep=bea, remove=cy, staff=make_staff("t@example.com", group=SUPPORT))
     assert _same_as_direct()["summary"]["customers"] == before["summary"]["customers"] - 2
 
 
-def test_an_erased_customer_stays_one_anonymous_customer(shop, make_staff):
+def test_an_erased_customer_stays_one_anonymous_customer(customers, make_staff):
     from ecrm.customer_orders import customer_orders_refresh
     from ecrm.models import CustomerOrder
     from ecrm.privacy import customer_erase
     from ecrm.services import profiles_refresh
     from tests.ecrm.test_traffic import send
 
-    ada = str(shop["ada"].pk)
+    ada = str(customers["ada"].pk)
     # The store's "Order Completed" events (as tracking's order receiver records them) reach the events table.
     send(*[{"messageId": f"order-{o.number}-completed", "event": "Order Completed",
             "timestamp": o.date_placed.isoformat(), **({"userId": str(o.user_id)} if o.user_id else {"anonymousId": f"guest:{o.guest_email.lower()}"}),
@@ -232,7 +232,7 @@ def test_an_erased_customer_stays_one_anonymous_customer(shop, make_staff):
     assert _rows() == snapshot
 
 
-def test_the_rebuild_command_restores_every_row(shop):
+def test_the_rebuild_command_restores_every_row(customers):
     from django.core.management import call_command
 
     from ecrm.models import CustomerOrder
@@ -243,7 +243,7 @@ def test_the_rebuild_command_restores_every_row(shop):
     assert _rows() == snapshot and len(snapshot) == Order.objects.count()
 
 
-def test_migrate_fills_the_rows_of_a_store_upgrading_with_orders(shop):
+def test_migrate_fills_the_rows_of_a_store_upgrading_with_orders(customers):
     from django.apps import apps
 
     from ecrm.models import CustomerOrder

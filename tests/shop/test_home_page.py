@@ -17,7 +17,6 @@ from recommender.recent import recent_record
 from recommender.tokens import read_token
 from recommender.training import train_version
 from tests.helpers import fetch_deferred
-from tests.recommender.conftest import isolated, shop  # noqa: F401  (fixtures)
 from tracking.models import IdentityLink
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]

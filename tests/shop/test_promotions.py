@@ -9,7 +9,6 @@ from ecrm.models import Profile, Segment
 from ecrm.segments import static_members_set
 from shop.roles import MARKETING
 from tests.helpers import fetch_deferred
-from tests.recommender.conftest import isolated  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,6 @@ from recommender.tokens import read_token
 from recommender.training import train_version
 from tests.helpers import fetch_deferred, place_order
 from tracking.defaults import setting as tracking_setting
-from tests.recommender.conftest import isolated, shop  # noqa: F401  the recommender's trained shop
 from tracking.models import Event
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated")]
