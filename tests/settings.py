@@ -7,6 +7,7 @@ plain HTTP to the test client and the live server.
 """
 
 import os
+import uuid
 
 TEST_ENVIRONMENT = {
     "SECRET_KEY": "test-only-secret-key-not-for-production-use-0123456789",
@@ -14,6 +15,11 @@ TEST_ENVIRONMENT = {
     "SESSION_COOKIE_SECURE": "0",
     "CSRF_COOKIE_SECURE": "0",
     "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",
+    # The cache is Redis database 1 whatever REDIS_URL's database, so every run on one server
+    # shares it: a run's own key prefix keeps out another run's keys (Wagtail's site root
+    # paths, sorl's thumbnails, sessions) holding another test database's ids. Workers the
+    # tests start inherit it through the environment.
+    "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
 }
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
