@@ -6,6 +6,7 @@ and Redis from ``REDIS_URL``; ``scripts/test_services.py`` provides both.
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -18,6 +19,17 @@ from django.utils import timezone
 from tests.helpers import celery_worker_start, processes_stop
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def recommender_keys_removed():
+    """The run's own recommender keys (tests.settings) are deleted when the run ends."""
+    yield
+    from recommender.publish import client
+
+    stale = list(client().scan_iter(match=f"{os.environ['RECOMMENDER_TEST_REDIS_PREFIX']}:*", count=1000))
+    for start in range(0, len(stale), 1000):
+        client().delete(*stale[start:start + 1000])
 
 
 @pytest.fixture

@@ -20,12 +20,16 @@ TEST_ENVIRONMENT = {
     # paths, sorl's thumbnails, sessions) holding another test database's ids. Workers the
     # tests start inherit it through the environment.
     "CACHE_KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}",
+    # Likewise the recommender's keys, for tests that are not ``isolated`` (and the workers
+    # they start): never another run's versions, exposures, or an experiment it left running.
+    "RECOMMENDER_TEST_REDIS_PREFIX": f"test-reco-run-{uuid.uuid4().hex[:8]}",
 }
 for _name, _value in TEST_ENVIRONMENT.items():
     os.environ.setdefault(_name, _value)
 
 from shop.settings import *  # noqa: E402,F401,F403
 
+RECOMMENDER_REDIS_PREFIX = os.environ["RECOMMENDER_TEST_REDIS_PREFIX"]
 # Fast password hashing: the suite creates many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
