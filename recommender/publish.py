@@ -56,8 +56,10 @@ def client(*, decode: bool = True) -> redis.Redis:
         with _clients_lock:
             for stale in [k for k in _clients if k[0] != pid]:  # the parent's, inherited by fork
                 del _clients[stale]
-            found = _clients.setdefault((pid, url, decode), redis.Redis.from_url(
-                url, socket_timeout=5, socket_connect_timeout=2, decode_responses=decode))
+            found = _clients.get((pid, url, decode))
+            if found is None:
+                found = _clients[(pid, url, decode)] = redis.Redis.from_url(
+                    url, socket_timeout=5, socket_connect_timeout=2, decode_responses=decode)
     return found
 
 
