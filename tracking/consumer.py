@@ -69,8 +69,13 @@ def is_bot(payload: dict) -> bool:
 
 def _new_only(events: list[Event]) -> list[Event]:
     """Drop repeats (an SDK's retry, a re-claimed entry) before they touch sessions."""
-    seen = set(Event.objects.filter(message_id__in=[e.message_id for e in events])
-               .values_list("message_id", flat=True))
+    ids = [e.message_id for e in events]
+    if connection.vendor == "postgresql":  # one array parameter rather than 2,000 placeholders
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT message_id FROM {Event._meta.db_table} WHERE message_id = ANY(%s)", [ids])
+            seen = {row[0] for row in cursor.fetchall()}
+    else:
+        seen = set(Event.objects.filter(message_id__in=ids).values_list("message_id", flat=True))
     fresh = []
     for event in events:
         if event.message_id not in seen:
