@@ -11,6 +11,8 @@ process; the rest of a phase's wall time is PostgreSQL or Redis working), every
 ``events_stored`` receiver separately, and the callbacks run after the commit.
 
 Figures are medians over the measured batches, with the per-batch share of the whole.
+It reads its own stream but stores the pipeline bench's visitors ("bench-…") and deletes
+them afterwards: run it alone, not beside ``--only pipeline``.
 """
 
 from __future__ import annotations
@@ -168,18 +170,25 @@ def _traffic(run_id: str, events: int) -> list[dict]:
 
 def run(*, requests: int, **_kwargs) -> int:  # noqa: ARG001
     from django.db import connection
+    from django.test import override_settings
 
-    from bench.pipeline import _cleanup
-    from tracking.consumer import consume_once, ensure_group, heap_freeze
     from tracking.defaults import setting
-    from tracking.stream import append, client, shard_streams
 
     if connection.vendor != "postgresql":
         print("needs PostgreSQL (the consumer's COPY and advisory locks)")
         return 2
     batch = setting("TRACKING_CONSUMER_BATCH")
     run_id = f"phases-{uuid.uuid4().hex[:8]}"
-    client().delete(*shard_streams())
+    # A stream of its own: the pipeline bench's consumers read (and it deletes) bench.settings'.
+    with override_settings(TRACKING_STREAM=f"bench:phases:{run_id}"):
+        return _measure(run_id, batch)
+
+
+def _measure(run_id: str, batch: int) -> int:
+    from bench.pipeline import _cleanup
+    from tracking.consumer import consume_once, ensure_group, heap_freeze
+    from tracking.stream import append
+
     ensure_group()
     timer = Timer()
     _instrument(timer)
