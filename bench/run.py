@@ -20,6 +20,7 @@ BENCHMARKS = {
     "ingest": "bench.ingest",
     "storefront": "bench.storefront",
     "pipeline": "bench.pipeline",
+    "pipeline_phases": "bench.pipeline_phases",
     "recommend": "bench.recommend",
     "product_page": "bench.product_page",
     "support": "bench.support",
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     import importlib
 
+    problem = _database_problem(migrate=args.migrate)
+    if problem:
+        print(f"bench: {problem}", file=sys.stderr)
+        return 2
     if args.migrate:
         from django.core.management import call_command
 
@@ -62,6 +67,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"== {name} ==")
         status = max(status, module.run(requests=args.requests))
     return status
+
+
+def _database_problem(*, migrate: bool) -> str | None:
+    """Why no benchmark can run on the configured database, in one line (None: it can)."""
+    from django.db import OperationalError, connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    name = connection.settings_dict.get("NAME")
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (f"cannot open the benchmark database {name!r} ({reason}); create it "
+                f"(e.g. createdb {name}) or point DATABASE_URL at one")
+    if not migrate:
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            return f"the benchmark database {name!r} has unapplied migrations; run with --migrate"
+    return None
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ committed after the snapshot stay pending and are counted on top, once.
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ from django.db import connection, transaction
 from ecrm.models import PendingAggregates
 
 RUNNER_LOCK = (0x7E43 << 32) | zlib.crc32(b"ecrm.aggregates")  # tracking's advisory-lock namespace
-MAX_EVENTS = 20_000  # per transaction of a run
+MAX_EVENTS = 10_000  # per transaction of a run: five of the consumer's batches, well under a second
+RUN_SECONDS = 2.0  # beat's task starts no new transaction after this long (it runs every 2 s)
 
 
 @dataclass
@@ -81,15 +83,21 @@ def runner_lock(*, wait: bool):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [RUNNER_LOCK])
 
 
-def pending_apply(*, max_events: int = MAX_EVENTS) -> int:
+def pending_apply(*, max_events: int = MAX_EVENTS, max_seconds: float | None = None) -> int:
     """Count every pending batch into the aggregates, oldest first, ``max_events`` or so per
-    transaction. Returns the events counted (0 when another runner is at it)."""
+    transaction; with ``max_seconds``, start no new transaction after that long (beat's task:
+    the next run, seconds later, takes the rest, and the profile refreshes queued behind it
+    on the same low-priority worker are not held up by a backlog). Returns the events
+    counted (0 when another runner is at it)."""
     counted = 0
+    started = time.monotonic()
     with runner_lock(wait=False) as held:
         if not held:
             return 0
         while applied := _apply_some(max_events):
             counted += applied
+            if max_seconds is not None and time.monotonic() - started >= max_seconds:
+                break
     return counted
 
 

@@ -19,12 +19,14 @@ Order = get_model("order", "Order")
 
 
 @receiver(events_stored, dispatch_uid="ecrm.events_stored")
-def mark_profiles_of_stored_events(sender, events, **kwargs):
+def mark_profiles_of_stored_events(sender, events, identities=None, **kwargs):
     # A savepoint: if this fails, the events are stored all the same (tracking logs the
-    # error) and the scheduled rebuild brings the profiles back in line.
+    # error) and the scheduled rebuild brings the profiles back in line. One read of the
+    # visitors' links (shared with the other receivers), the owners' links, one insert.
     with transaction.atomic():
+        persons = persons_of(events, linked=identities.people if identities is not None else None)
         ProfileRefresh.objects.bulk_create(
-            [ProfileRefresh(person_key=person) for person in persons_of(events)], ignore_conflicts=True)
+            [ProfileRefresh(person_key=person) for person in sorted(persons)], ignore_conflicts=True)
 
 
 @receiver(events_stored, dispatch_uid="ecrm.events_stored.aggregates")

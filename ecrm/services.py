@@ -8,6 +8,7 @@ and ``ecrm_rebuild_profiles`` for everybody.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,13 +42,18 @@ class Identities:
     emails: set = field(default_factory=set)  # guest checkouts that are this person
 
 
-def persons_of(events: list[Event]) -> set[str]:
-    """The people these events belong to (registered or guest); unlinked visitors have none."""
+def persons_of(events: list[Event], *, linked: dict[str, str] | None = None) -> set[str]:
+    """The people these events belong to (registered or guest); unlinked visitors have none.
+    ``linked``: anonymous id -> person for (at least) these visitors, when the caller has
+    read it already (tracking's ``BatchIdentities.people``)."""
     persons = {event.user_id for event in events if event.user_id}
     visitors = {event.anonymous_id for event in events if event.anonymous_id and not event.user_id}
     persons |= {guest_person(v.removeprefix("guest:")) for v in visitors if v.startswith("guest:")}
-    persons |= set(IdentityLink.objects.filter(kind=IdentityLink.ANONYMOUS, identifier__in=visitors)
-                   .values_list("user_id", flat=True))
+    if linked is None:
+        persons |= set(IdentityLink.objects.filter(kind=IdentityLink.ANONYMOUS, identifier__in=visitors)
+                       .values_list("user_id", flat=True))
+    else:
+        persons |= {linked[v] for v in visitors if v in linked}
     return _owners(persons)
 
 
@@ -239,14 +245,20 @@ def _refresh(person_keys: set[str]) -> set[str]:
     return persons
 
 
-def profiles_refresh_marked(*, batch_size: int = 500) -> int:
+def profiles_refresh_marked(*, batch_size: int = 200, max_seconds: float | None = None) -> int:
     """Refresh the profiles marked by the tracking consumer; returns how many. Concurrent
-    runs take different people (SKIP LOCKED), so overlapping schedules do no harm."""
+    runs take different people (SKIP LOCKED), so overlapping schedules do no harm.
+
+    ``batch_size`` people per transaction: the marks stay locked until it commits, and a
+    consumer marking one of them again waits for that commit once the mark is deleted, so
+    each transaction is kept short (the refresher runs at the lowest CPU priority). With
+    ``max_seconds``, no new transaction starts after that long; the next run takes the rest."""
     from ecrm.models import ProfileRefresh
     from ecrm.segments import segments_refresh
 
     refreshed = 0
-    while True:
+    started = time.monotonic()
+    while max_seconds is None or time.monotonic() - started < max_seconds:
         with transaction.atomic():
             marks = list(ProfileRefresh.objects.select_for_update(skip_locked=True)
                          .order_by("marked_at")[:batch_size].values_list("pk", "person_key"))
@@ -259,3 +271,4 @@ def profiles_refresh_marked(*, batch_size: int = 500) -> int:
         # rows are locked per segment, and a failure here leaves profiles refreshed).
         segments_refresh(profile_ids=set(Profile.objects.filter(
             person_key__in=persons).values_list("pk", flat=True)))
+    return refreshed

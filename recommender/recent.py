@@ -50,12 +50,13 @@ def entries_of(event) -> list[str]:
     return [f"{product}|{kind}|{when}" for product in map(str, filter(None, ids)) if "|" not in product]
 
 
-# KEYS: the lists; ARGV: cap, ttl, then per list its entry count and entries, oldest first.
+# KEYS: the lists; ARGV: cap, ttl, then per list its entry count (at least 1, at most the cap)
+# and entries, oldest first: one variadic LPUSH per list.
 _PUSH = """
 local cap, ttl, at = tonumber(ARGV[1]), tonumber(ARGV[2]), 3
 for _, name in ipairs(KEYS) do
   local n = tonumber(ARGV[at])
-  for i = at + 1, at + n do redis.call('LPUSH', name, ARGV[i]) end
+  redis.call('LPUSH', name, unpack(ARGV, at + 1, at + n))
   at = at + n + 1
   redis.call('LTRIM', name, 0, cap - 1)
   redis.call('EXPIRE', name, ttl)

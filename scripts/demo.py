@@ -1,5 +1,7 @@
-"""Run the demo store: migrate, seed, then the web server, a Celery worker, beat and
-the tracking consumer (events from the Redis stream into the database).
+"""Run the demo store: migrate, seed, then the web server, the Celery workers (one for
+everything, one at the lowest CPU priority for the catch-up work behind the tracking
+consumer: ``shop.processes``), beat and the tracking consumer (events from the Redis
+stream into the database).
 
     python scripts/demo.py [--seed 42] [--no-seed] [--port 8000]
 
@@ -91,11 +93,12 @@ def banner(port: int) -> str:
 
 def commands(port: int) -> dict[str, list[str]]:
     """The long-running processes, by the name that prefixes their output."""
+    sys.path.insert(0, str(ROOT))
+    from shop.processes import celery_commands  # the same Celery processes production runs
+
     return {
         "web": [PY, "manage.py", "runserver", f"{HOST}:{port}", "--noreload", "--skip-checks"],
-        "worker": [PY, "-m", "celery", "-A", "shop", "worker", "--loglevel", "INFO",
-                   "--concurrency", "2"],
-        "beat": [PY, "-m", "celery", "-A", "shop", "beat", "--loglevel", "INFO"],
+        **celery_commands(PY),
         "events": [PY, "manage.py", "tracking_consume"],
     }
 

@@ -13,6 +13,7 @@ from oscar.defaults import *  # noqa: F401,F403  Oscar's documented way to take 
 from oscar.defaults import OSCAR_DASHBOARD_NAVIGATION
 
 from shop import config
+from shop import processes
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -197,6 +198,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# The catch-up work behind the tracking consumers (profiles they marked, batches to count into
+# the reports' aggregates) has its own queue, taken by a worker at the lowest CPU priority so
+# that it never takes the consumers' cores (shop.processes; README, Running in production).
+CELERY_TASK_ROUTES = {
+    "ecrm.tasks.refresh_marked_profiles": {"queue": processes.BACKGROUND_QUEUE},
+    "ecrm.tasks.apply_pending_aggregates": {"queue": processes.BACKGROUND_QUEUE},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     # The periodic jobs an Oscar + Wagtail store otherwise runs from cron.

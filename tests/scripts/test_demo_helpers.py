@@ -49,9 +49,14 @@ def test_demo_refuses_a_busy_port_with_a_clear_message(capsys):
 
 def test_worker_and_beat_are_real_celery_processes():
     commands = demo.commands(8123)
-    assert set(commands) == {"web", "worker", "beat", "events"}
+    assert set(commands) == {"web", "worker", "catchup", "beat", "events"}
     assert commands["worker"][2:6] == ["celery", "-A", "shop", "worker"]
     assert commands["beat"][2:6] == ["celery", "-A", "shop", "beat"]
+    # The consumers' catch-up work: its own queue, one process at the lowest CPU priority.
+    catchup = commands["catchup"]
+    assert catchup[:3] == ["nice", "-n", "19"] and catchup[5:9] == ["celery", "-A", "shop", "worker"]
+    assert catchup[catchup.index("-Q") + 1] == "background" and catchup[catchup.index("--concurrency") + 1] == "1"
+    assert commands["worker"][commands["worker"].index("-Q") + 1] == "celery"
     assert "127.0.0.1:8123" in commands["web"]
 
 

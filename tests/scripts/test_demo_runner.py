@@ -55,6 +55,8 @@ def test_demo_serves_the_store_and_ctrl_c_stops_every_process(tmp_path):
         assert any("worker" in c for c in commands)
         assert any("beat" in c for c in commands)
         assert any("tracking_consume" in c for c in commands)
+        catchup = [c for c in children if "-Q background" in " ".join(c.cmdline())]
+        assert catchup and all(c.nice() == 19 for c in catchup)  # pool process included
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=60)

@@ -1,5 +1,6 @@
 """Consumers store each acknowledged event exactly once, even when killed mid-batch."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -152,3 +153,39 @@ def test_entry_that_is_not_json_is_quarantined_not_fatal(stream_name):
     assert Event.objects.count() == 1
     assert QuarantinedEvent.objects.get().payload == {"raw": "{broken"}
     assert backlog()["pending"] == 0
+
+
+def _visitors_batch(count, *, prefix):
+    """``count`` events of ``count`` different visitors, one in ten signed in (and so linked),
+    about products: every ``events_stored`` receiver has work to do for each."""
+    now = timezone.now()
+    return [
+        {**normalise({"type": "track", "event": "Product Viewed", "anonymousId": f"{prefix}-visitor-{i}",
+                      **({"userId": f"{prefix}-user-{i}"} if i % 10 == 0 else {}),
+                      "messageId": f"{prefix}-{i}", "properties": {"product_id": f"P{i % 97}"}},
+                     received_at=now),
+         "source": "api", "write_key_id": None}
+        for i in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_costs_the_same_queries_whatever_its_size(stream_name):
+    """The consumer and every receiver of ``events_stored`` (profiles' marks, the aggregates'
+    pending batch, the recommender's recent activity) are O(batch): no query per event."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tracking.consumer import parse, store_events
+
+    def cost(count, prefix):
+        entries = [(b"0-0", {b"m": json.dumps(m).encode()}) for m in _visitors_batch(count, prefix=prefix)]
+        parsed, _quarantined = parse(entries)
+        with CaptureQueriesContext(connection) as queries:
+            store_events(parsed)
+        return len(queries)
+
+    cost(5, "warm")  # first-use reads (write keys, content types) out of the way
+    small, large = cost(20, "small"), cost(400, "large")
+    assert Event.objects.filter(message_id__startswith="large-").count() == 400
+    assert small == large, (small, large)

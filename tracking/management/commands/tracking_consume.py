@@ -6,7 +6,7 @@ import socket
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tracking.consumer import consume_once, ensure_group
+from tracking.consumer import consume_once, ensure_group, heap_freeze
 from tracking.defaults import setting
 
 
@@ -35,6 +35,7 @@ class Command(BaseCommand):
         ensure_group(stream, shards)
         which = "all shards" if shards is None else "shards " + ", ".join(map(str, shards))
         self.stdout.write(f"Consuming tracked events as {name!r} from {which}.")
+        heap_freeze()
         total = 0
         try:
             while not stopping:
