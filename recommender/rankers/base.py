@@ -66,6 +66,19 @@ def normalise_rows(s: np.ndarray, in_place: bool = False) -> np.ndarray:
     return s
 
 
+def normalise_sparse_rows(m: sp.csr_matrix) -> sp.coo_matrix:
+    """:func:`normalise_rows` of a sparse matrix's dense form (the same values), without
+    making it dense: its stored entries, negatives as 0, each divided by its row's maximum."""
+    m = m.tocsr(copy=True)
+    m.sum_duplicates()  # one entry per item: they are added into dense rows by position
+    m = m.tocoo(copy=False)
+    m.data = np.maximum(m.data, 0.0)
+    mx = np.zeros(m.shape[0], dtype=m.data.dtype)
+    np.maximum.at(mx, m.row, m.data)
+    m.data /= np.where(mx > 0, mx, 1.0)[m.row]
+    return m
+
+
 def topk(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matrix | None = None):
     """Top ``k`` item indices and scores per row; excluded items never appear.
 
@@ -85,14 +98,16 @@ def topk(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matri
         ex = exclude.tocoo()
         masked = scores.copy()
         masked[ex.row, ex.col] = -np.inf
-    kth = -np.partition(-masked, k - 1, axis=1)[:, k - 1]
+    # The k-th largest: partitioned ascending at n_items - k (no negated copy of the scores).
+    kth = np.partition(masked, n_items - k, axis=1)[:, n_items - k]
     # Rounded to the scores' precision either way: down only adds candidates (then more than k).
     inside = masked >= (kth.astype(np.float64) - TIE_EPS).astype(masked.dtype)[:, None]
     fast = (np.count_nonzero(inside, axis=1) == k) & np.isfinite(kth)
     items = np.empty((n, k), dtype=np.int64)
     if fast.any():
         at = np.flatnonzero(fast)
-        cand = np.nonzero(inside[at])[1].reshape(-1, k)
+        # Flat positions, then columns: numpy's 2-D nonzero is several times slower.
+        cand = (np.flatnonzero(inside if len(at) == n else inside[at]) % n_items).reshape(-1, k)
         v = masked[at[:, None], cand].astype(np.float64) + TIE_EPS * tiebreak[cand]
         items[at] = np.take_along_axis(cand, np.argsort(-v, axis=1, kind="stable"), axis=1)
     if not fast.all():

@@ -38,6 +38,10 @@ class Repeat(Ranker):
     def score(self, users) -> np.ndarray:
         return rows(self.R, users).toarray()
 
+    def score_sparse(self, users) -> sp.csr_matrix:
+        """:meth:`score` before it is made dense: a person's few purchases, not every item."""
+        return rows(self.R, users)
+
     def state(self) -> dict:
         return {"R": self.R}
 
