@@ -26,8 +26,8 @@ from django.conf import settings
 from recommender.defaults import setting
 from recommender.itemitem import neighbours_of
 from recommender.rankers import Blend
-from recommender.rankers.base import rows, topk
-from recommender.rankers.blend import spec
+from recommender.rankers.base import normalise_sparse_rows, rows, topk, topk_among, topk_edge
+from recommender.rankers.blend import FILL, spec
 
 BATCH = 2000
 #: Customers scored at once: a batch's score matrices (256 x 5,000 items: 5 MB each) stay in
@@ -145,8 +145,51 @@ def _personal(model, users: np.ndarray, top_n: int) -> dict[str, np.ndarray]:
     if not (isinstance(for_you, Blend) and for_you.params["discovery"] == spec(discover)):
         return {"for_you": model.recommend(users, top_n)[0], "discover": model.recommend(users, top_n, True)[0]}
     d = discover.score(users)
-    return {"for_you": topk(for_you.score(users, discovery_scores=d), top_n, for_you.tiebreak)[0],
-            "discover": topk(d, top_n, discover.tiebreak, rows(model.seen, users))[0]}
+    seen = rows(model.seen, users)
+    found, _scores, edge = topk_edge(d, top_n, discover.tiebreak, seen)
+    ranked, mine = np.full(found.shape, -1, dtype=np.int64), np.zeros(len(users), dtype=bool)
+    if float(for_you.params["w"]) >= 1.0 and hasattr(for_you.repeat, "score_sparse"):
+        ranked, mine = _for_you_among(for_you, d, users, seen, found, edge)
+    if not mine.all():
+        rest = ~mine
+        ranked[rest] = topk(for_you.score(users[rest], discovery_scores=d[rest]), top_n, for_you.tiebreak)[0]
+    return {"for_you": ranked, "discover": found}
+
+
+def _for_you_among(for_you, d, users, seen, found, edge):
+    """The "for you" lists of a blend that puts the person's purchases first (``w`` 1: discovery
+    only fills the list), ranked among the few items that can make them: what they bought,
+    what the repeat model scores, and their "discover" list. The blend scores an item
+    outside those at most as it scores the lowest of that list (both rank by the same
+    discovery scores), so :func:`topk_among` can tell per person whether the short
+    ranking is the full one; (lists, which people it settled). The scores are computed
+    as ``Blend.score`` computes them, operation for operation."""
+    n, n_items = d.shape
+    mx = np.maximum(d.max(axis=1), 0)
+    scale = np.where(mx > 0, mx, 1.0)  # normalise_rows's divisor
+    r = normalise_sparse_rows(for_you.repeat.score_sparse(users))
+    s = seen.tocoo()
+    listed = np.flatnonzero(found.ravel() >= 0)
+    keys = np.unique(np.concatenate([r.row.astype(np.int64) * n_items + r.col, s.row.astype(np.int64) * n_items + s.col,
+                                     listed // found.shape[1] * n_items + found.ravel()[listed]]))
+    row, col = keys // n_items, keys % n_items
+    vals = np.maximum(d[row, col], 0.0)
+    vals /= scale[row]
+    vals *= FILL
+    vals[np.searchsorted(keys, r.row.astype(np.int64) * n_items + r.col)] += r.data
+    counts = np.bincount(row, minlength=n)
+    width = int(counts.max()) if n else 0
+    at = np.arange(len(keys)) - np.repeat(np.cumsum(counts) - counts, counts)
+    values = np.full((n, width), -np.inf, dtype=vals.dtype)
+    columns = np.zeros((n, width), dtype=np.int64)
+    values[row, at], columns[row, at] = vals, col
+    # Every unlisted item scores below the last "discover" pick (a settled row) or is bought.
+    low = np.where(found >= 0, np.take_along_axis(d, np.maximum(found, 0), axis=1), np.inf).min(axis=1)
+    below = np.maximum(low, 0.0).astype(d.dtype)
+    below /= scale
+    below *= FILL
+    below[~edge] = np.inf
+    return topk_among(values, columns, found.shape[1], for_you.tiebreak, below)
 
 
 def _publish_rows(r, name: str, keys: list[str], item_ids: list[str], S, top_n: int | None) -> None:
