@@ -311,8 +311,14 @@ def repeat_spec(chosen_next: dict) -> dict:
 
 #: The ALS behind "similar by taste" and fold-in when no chosen or tried one can serve.
 LIST_FACTORS = {"factors": 64, "regularization": 0.1, "iterations": 10}
-#: Iterations from an earlier model's item factors (a warm start converges in a few).
-WARM_ITERATIONS = 3
+#: Iterations from an earlier model's item factors: one sweep (everyone's factors solved
+#: against them, then the items' against those) is as good as three. On the training bench's
+#: refit holdout (1M interactions) the warm ALS scored NDCG@10 0.2057 / 0.0611 (next order /
+#: new items) after one, 0.2042 / 0.0617 after three (a cold 10-iteration fit: 0.1984 /
+#: 0.0654), and 84% of its "similar by taste" neighbours were those of three (a cold fit
+#: shares 45%), in a third of the time. Each refit starts from the last one's factors, so
+#: the sweeps add up from refit to refit.
+WARM_ITERATIONS = 1
 
 
 def factors_fit(data: TrainData, warm: dict | None = None) -> ALS:
