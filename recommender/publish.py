@@ -51,9 +51,13 @@ def current_key() -> str:
     return f"{setting('RECOMMENDER_REDIS_PREFIX')}:current"
 
 
-def _joined(ids: list[str], rows) -> list[str]:
-    """Each row of item indices (-1: none) as a comma-separated string of item ids."""
-    return [",".join([ids[i] for i in row if i >= 0]) for row in np.asarray(rows).tolist()]
+def _joined(ids: np.ndarray, rows) -> list[str]:
+    """Each row of item indices (-1: none) as a comma-separated string of item ids (``ids``:
+    an object array, so that a whole batch is looked up in one indexing)."""
+    rows = np.asarray(rows)
+    if (rows < 0).any():
+        return [",".join(ids[row[row >= 0]].tolist()) for row in rows]
+    return [",".join(row) for row in ids[rows].tolist()]
 
 
 def _repeat_scores(model):
@@ -89,7 +93,7 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
     (an A/B test's variant is published for its arm only)."""
     r = client()
     user_ids = [str(u) for u in model.meta["user_ids"]]
-    item_ids = [str(i) for i in model.item_ids]
+    item_ids = np.array([str(i) for i in model.item_ids], dtype=object)
     users = np.arange(len(user_ids), dtype=np.int64)
     starts = range(0, len(users), SCORE_BATCH)
     with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
@@ -120,19 +124,19 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
         r.set(current_key(), version)
 
 
-def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: list[str]) -> None:
+def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: np.ndarray) -> None:
     """What each person bought (``bought``: "discover" never shows it) and the same items
     most-likely-to-be-bought-again first (``buy_again``); people with no purchase are left out."""
     seen = model.seen.tocsr()
-    ranked = _by_repeat(seen, _repeat_scores(model)).tolist()
-    bought, ptr = seen.indices.tolist(), seen.indptr.tolist()
+    ranked = item_ids[_by_repeat(seen, _repeat_scores(model))].tolist()
+    bought, ptr = item_ids[seen.indices].tolist(), seen.indptr.tolist()
     for start in range(0, len(user_ids), BATCH):
         mapping, again = {}, {}
         for u in range(start, min(start + BATCH, len(user_ids))):
             lo, hi = ptr[u], ptr[u + 1]
             if hi > lo:
-                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought[lo:hi]])
-                again[user_ids[u]] = ",".join([item_ids[i] for i in ranked[lo:hi]])
+                mapping[user_ids[u]] = ",".join(bought[lo:hi])
+                again[user_ids[u]] = ",".join(ranked[lo:hi])
         if mapping:
             r.hset(key(version, "bought"), mapping=mapping)
             r.hset(key(version, "buy_again"), mapping=again)
@@ -192,16 +196,21 @@ def _for_you_among(for_you, d, users, seen, found, edge):
     return topk_among(values, columns, found.shape[1], for_you.tiebreak, below)
 
 
-def _publish_rows(r, name: str, keys: list[str], item_ids: list[str], S, top_n: int | None) -> None:
+def _publish_rows(r, name: str, keys, item_ids: np.ndarray, S, top_n: int | None) -> None:
     """Row ``i`` of the sparse ``S`` (best first, at most ``top_n``) as ``keys[i]`` in hash ``name``;
     empty rows are left out."""
     S = S.tocsr()
+    ptr = S.indptr.tolist()
+    order = slice(None)
+    if top_n is not None:  # every row best first at once, ties in stored order (as neighbours_of)
+        order = np.lexsort((-S.data, np.repeat(np.arange(S.shape[0]), np.diff(S.indptr))))
+    names = item_ids[S.indices[order]].tolist()
+    most = len(names) if top_n is None else top_n
     for start in range(0, len(keys), BATCH):
         mapping = {}
         for i in range(start, min(start + BATCH, len(keys))):
-            lo, hi = S.indptr[i], S.indptr[i + 1]
+            lo, hi = ptr[i], ptr[i + 1]
             if hi > lo:
-                row = S.indices[lo:hi] if top_n is None else neighbours_of(S, i, top_n)
-                mapping[keys[i]] = ",".join([item_ids[j] for j in row.tolist()])
+                mapping[keys[i]] = ",".join(names[lo:min(hi, lo + most)])
         if mapping:
             r.hset(name, mapping=mapping)
