@@ -24,7 +24,6 @@ import redis
 from django.conf import settings
 
 from recommender.defaults import setting
-from recommender.itemitem import neighbours_of
 from recommender.rankers import Blend
 from recommender.rankers.base import normalise_sparse_rows, rows, topk, topk_among, topk_edge
 from recommender.rankers.blend import FILL, spec
