@@ -24,7 +24,9 @@ the refit got cheaper (2026-12-02 evening); after it, on the shared machine at l
 the refit took 4.2 CPU seconds against 5.5-5.6 before (same data, same process
 clock, main and the change run one after the other), a CPU ratio of 1.35-1.38 against
 1.77-1.80; wall-clock at that load is the machine's, not the code's (one run: 1.62,
-implicit's bare run 21-27 s against 2 s quiet).
+implicit's bare run 21-27 s against 2 s quiet). At a near-quiet moment (load 1.4 -> 3.4):
+implicit 1.9 s, the refit 2.5 s (holdout 1.2, final fit 0.1, item lists 0.5, save 0.1,
+publish 0.5), ratio 1.31; main straight after: refit 3.6 s.
 
 Then peak memory: ``python -m recommender train`` on a CSV of 10,000,000 interactions
 (about 118,000 customers, 20,000 products) in a subprocess, its ``ru_maxrss``; then
