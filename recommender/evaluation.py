@@ -14,7 +14,8 @@ import numpy as np
 
 from recommender.data import TrainData
 from recommender.metrics import summarise
-from recommender.rankers import ALS, EASE, ItemKNN, Popularity, Repeat
+from recommender.rankers import ALS, EASE, Blend, ItemKNN, Popularity, Repeat
+from recommender.rankers.base import topk
 from recommender.split import Split, new_item_targets
 
 TASKS = ("next", "new")
@@ -31,6 +32,32 @@ def recs_for(ranker, data: TrainData, users, k: int, task: str):
     exclude = data.seen[users] if task == "new" and len(users) else None
     items, _ = ranker.recommend(users, k, exclude=exclude)
     return [row[row >= 0] for row in items]
+
+
+def recs_both(for_you, discover, data: TrainData, targets: dict, k: int, batch: int = 512) -> dict:
+    """``recs_for`` of both tasks (the same lists) when the "next" ranker is a blend of the
+    "new" one, as the chosen configurations usually are: each batch of customers is scored
+    by the shared discovery model once, not once per task. The "new" task's customers are
+    among the "next" task's (those with a new item in their basket), in the same order."""
+    users, new_users = np.asarray(targets["next"][0]), np.asarray(targets["new"][0])
+    in_new = np.isin(users, new_users)
+    seen = data.seen
+    recs = {"next": [], "new": []}
+    for start in range(0, len(users), batch):
+        u = users[start:start + batch]
+        d = discover.score(u)
+        items, _ = topk(for_you.score(u, discovery_scores=d), k, for_you.tiebreak)
+        recs["next"].extend(row[row >= 0] for row in items)
+        pick = in_new[start:start + batch]
+        if pick.any():
+            items, _ = topk(d[pick], k, discover.tiebreak, seen[u[pick]])
+            recs["new"].extend(row[row >= 0] for row in items)
+    return recs
+
+
+def shares_discovery(for_you, discover) -> bool:
+    """Whether ``for_you`` blends ``discover`` itself (then :func:`recs_both` applies)."""
+    return isinstance(for_you, Blend) and getattr(for_you, "discovery", None) is discover
 
 
 def evaluate(ranker, data: TrainData, users, targets, k: int, task: str) -> dict:

@@ -24,10 +24,9 @@ import redis
 from django.conf import settings
 
 from recommender.defaults import setting
-from recommender.itemitem import neighbours_of
 from recommender.rankers import Blend
-from recommender.rankers.base import rows, topk
-from recommender.rankers.blend import spec
+from recommender.rankers.base import normalise_sparse_rows, rows, topk, topk_among, topk_edge
+from recommender.rankers.blend import FILL, spec
 
 BATCH = 2000
 #: Customers scored at once: a batch's score matrices (256 x 5,000 items: 5 MB each) stay in
@@ -71,9 +70,13 @@ def current_key() -> str:
     return f"{setting('RECOMMENDER_REDIS_PREFIX')}:current"
 
 
-def _joined(ids: list[str], rows) -> list[str]:
-    """Each row of item indices (-1: none) as a comma-separated string of item ids."""
-    return [",".join([ids[i] for i in row if i >= 0]) for row in np.asarray(rows).tolist()]
+def _joined(ids: np.ndarray, rows) -> list[str]:
+    """Each row of item indices (-1: none) as a comma-separated string of item ids (``ids``:
+    an object array, so that a whole batch is looked up in one indexing)."""
+    rows = np.asarray(rows)
+    if (rows < 0).any():
+        return [",".join(ids[row[row >= 0]].tolist()) for row in rows]
+    return [",".join(row) for row in ids[rows].tolist()]
 
 
 def _repeat_scores(model):
@@ -109,7 +112,7 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
     (an A/B test's variant is published for its arm only)."""
     r = client()
     user_ids = [str(u) for u in model.meta["user_ids"]]
-    item_ids = [str(i) for i in model.item_ids]
+    item_ids = np.array([str(i) for i in model.item_ids], dtype=object)
     users = np.arange(len(user_ids), dtype=np.int64)
     starts = range(0, len(users), SCORE_BATCH)
     with ThreadPoolExecutor(PUBLISH_THREADS) as pool:
@@ -140,19 +143,19 @@ def publish(version: int, model, *, top_n: int = 50, serve: bool = True) -> None
         r.set(current_key(), version)
 
 
-def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: list[str]) -> None:
+def _publish_bought(r, version: int, model, user_ids: list[str], item_ids: np.ndarray) -> None:
     """What each person bought (``bought``: "discover" never shows it) and the same items
     most-likely-to-be-bought-again first (``buy_again``); people with no purchase are left out."""
     seen = model.seen.tocsr()
-    ranked = _by_repeat(seen, _repeat_scores(model)).tolist()
-    bought, ptr = seen.indices.tolist(), seen.indptr.tolist()
+    ranked = item_ids[_by_repeat(seen, _repeat_scores(model))].tolist()
+    bought, ptr = item_ids[seen.indices].tolist(), seen.indptr.tolist()
     for start in range(0, len(user_ids), BATCH):
         mapping, again = {}, {}
         for u in range(start, min(start + BATCH, len(user_ids))):
             lo, hi = ptr[u], ptr[u + 1]
             if hi > lo:
-                mapping[user_ids[u]] = ",".join([item_ids[i] for i in bought[lo:hi]])
-                again[user_ids[u]] = ",".join([item_ids[i] for i in ranked[lo:hi]])
+                mapping[user_ids[u]] = ",".join(bought[lo:hi])
+                again[user_ids[u]] = ",".join(ranked[lo:hi])
         if mapping:
             r.hset(key(version, "bought"), mapping=mapping)
             r.hset(key(version, "buy_again"), mapping=again)
@@ -165,20 +168,68 @@ def _personal(model, users: np.ndarray, top_n: int) -> dict[str, np.ndarray]:
     if not (isinstance(for_you, Blend) and for_you.params["discovery"] == spec(discover)):
         return {"for_you": model.recommend(users, top_n)[0], "discover": model.recommend(users, top_n, True)[0]}
     d = discover.score(users)
-    return {"for_you": topk(for_you.score(users, discovery_scores=d), top_n, for_you.tiebreak)[0],
-            "discover": topk(d, top_n, discover.tiebreak, rows(model.seen, users))[0]}
+    seen = rows(model.seen, users)
+    found, _scores, edge = topk_edge(d, top_n, discover.tiebreak, seen)
+    ranked, mine = np.full(found.shape, -1, dtype=np.int64), np.zeros(len(users), dtype=bool)
+    if float(for_you.params["w"]) >= 1.0 and hasattr(for_you.repeat, "score_sparse"):
+        ranked, mine = _for_you_among(for_you, d, users, seen, found, edge)
+    if not mine.all():
+        rest = ~mine
+        ranked[rest] = topk(for_you.score(users[rest], discovery_scores=d[rest]), top_n, for_you.tiebreak)[0]
+    return {"for_you": ranked, "discover": found}
 
 
-def _publish_rows(r, name: str, keys: list[str], item_ids: list[str], S, top_n: int | None) -> None:
+def _for_you_among(for_you, d, users, seen, found, edge):
+    """The "for you" lists of a blend that puts the person's purchases first (``w`` 1: discovery
+    only fills the list), ranked among the few items that can make them: what they bought,
+    what the repeat model scores, and their "discover" list. The blend scores an item
+    outside those at most as it scores the lowest of that list (both rank by the same
+    discovery scores), so :func:`topk_among` can tell per person whether the short
+    ranking is the full one; (lists, which people it settled). The scores are computed
+    as ``Blend.score`` computes them, operation for operation."""
+    n, n_items = d.shape
+    mx = np.maximum(d.max(axis=1), 0)
+    scale = np.where(mx > 0, mx, 1.0)  # normalise_rows's divisor
+    r = normalise_sparse_rows(for_you.repeat.score_sparse(users))
+    s = seen.tocoo()
+    listed = np.flatnonzero(found.ravel() >= 0)
+    keys = np.unique(np.concatenate([r.row.astype(np.int64) * n_items + r.col, s.row.astype(np.int64) * n_items + s.col,
+                                     listed // found.shape[1] * n_items + found.ravel()[listed]]))
+    row, col = keys // n_items, keys % n_items
+    vals = np.maximum(d[row, col], 0.0)
+    vals /= scale[row]
+    vals *= FILL
+    vals[np.searchsorted(keys, r.row.astype(np.int64) * n_items + r.col)] += r.data
+    counts = np.bincount(row, minlength=n)
+    width = int(counts.max()) if n else 0
+    at = np.arange(len(keys)) - np.repeat(np.cumsum(counts) - counts, counts)
+    values = np.full((n, width), -np.inf, dtype=vals.dtype)
+    columns = np.zeros((n, width), dtype=np.int64)
+    values[row, at], columns[row, at] = vals, col
+    # Every unlisted item scores below the last "discover" pick (a settled row) or is bought.
+    low = np.where(found >= 0, np.take_along_axis(d, np.maximum(found, 0), axis=1), np.inf).min(axis=1)
+    below = np.maximum(low, 0.0).astype(d.dtype)
+    below /= scale
+    below *= FILL
+    below[~edge] = np.inf
+    return topk_among(values, columns, found.shape[1], for_you.tiebreak, below)
+
+
+def _publish_rows(r, name: str, keys, item_ids: np.ndarray, S, top_n: int | None) -> None:
     """Row ``i`` of the sparse ``S`` (best first, at most ``top_n``) as ``keys[i]`` in hash ``name``;
     empty rows are left out."""
     S = S.tocsr()
+    ptr = S.indptr.tolist()
+    order = slice(None)
+    if top_n is not None:  # every row best first at once, ties in stored order (as neighbours_of)
+        order = np.lexsort((-S.data, np.repeat(np.arange(S.shape[0]), np.diff(S.indptr))))
+    names = item_ids[S.indices[order]].tolist()
+    most = len(names) if top_n is None else top_n
     for start in range(0, len(keys), BATCH):
         mapping = {}
         for i in range(start, min(start + BATCH, len(keys))):
-            lo, hi = S.indptr[i], S.indptr[i + 1]
+            lo, hi = ptr[i], ptr[i + 1]
             if hi > lo:
-                row = S.indices[lo:hi] if top_n is None else neighbours_of(S, i, top_n)
-                mapping[keys[i]] = ",".join([item_ids[j] for j in row.tolist()])
+                mapping[keys[i]] = ",".join(names[lo:min(hi, lo + most)])
         if mapping:
             r.hset(name, mapping=mapping)

@@ -32,8 +32,13 @@ class Split:
         """At most ``n`` users (same training data): cheaper validation."""
         if len(self.users) <= n:
             return self
-        idx = np.sort(np.random.default_rng(seed).choice(len(self.users), n, replace=False))
+        idx = sample_index(len(self.users), n, seed)
         return Split(self.train, self.users[idx], [self.targets[j] for j in idx], self.cutoff[idx])
+
+
+def sample_index(count: int, n: int, seed: int) -> np.ndarray:
+    """``n`` of ``count`` positions, sorted, drawn reproducibly from ``seed``."""
+    return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
 
 
 def last_basket_split(inter: Interactions, basket: str = "day", min_baskets: int = 2) -> Split:
@@ -43,6 +48,12 @@ def last_basket_split(inter: Interactions, basket: str = "day", min_baskets: int
     collaborative models). Without any purchases in the data, every event
     counts as a "purchase" (view-only tracking data can still be evaluated).
     """
+    users, targets, cutoff = _last_baskets(inter, basket, min_baskets)
+    return _held_out(inter, users, targets, cutoff)
+
+
+def _last_baskets(inter: Interactions, basket: str, min_baskets: int) -> tuple[np.ndarray, list, np.ndarray]:
+    """(users with at least ``min_baskets`` baskets, their last basket's items, when it started)."""
     buy = inter.is_purchase
     if not buy.any():
         buy = np.ones(len(inter), dtype=bool)
@@ -71,9 +82,15 @@ def last_basket_split(inter: Interactions, basket: str = "day", min_baskets: int
     tu, ti = tu[order], ti[order]
     users, starts = np.unique(tu, return_index=True)
     targets = [np.unique(chunk) for chunk in np.split(ti, starts[1:])] if len(tu) else []
+    return users.astype(np.int32), targets, cutoff_all[users]
 
+
+def _held_out(inter: Interactions, users: np.ndarray, targets: list, cutoff: np.ndarray) -> Split:
+    """The split holding out, for each of ``users``, everything from ``cutoff`` on."""
+    cutoff_all = np.full(inter.n_users, np.inf)
+    cutoff_all[users] = cutoff
     keep = inter.times < cutoff_all[inter.users]
-    return Split(inter.subset(keep), users.astype(np.int32), targets, cutoff_all[users])
+    return Split(inter.subset(keep), users, targets, cutoff)
 
 
 def new_item_targets(split: Split, seen) -> tuple[np.ndarray, list]:
@@ -97,8 +114,8 @@ def sampled_holdout(inter: Interactions, basket: str = "day", n: int = 2000, see
     whole: the holdout a refit is measured on. Unlike :func:`last_basket_split` (tuning's,
     which holds out every eligible customer's last basket) it removes little from training,
     so the item weights fitted without it can serve (see ``Ranker.refresh``)."""
-    full = last_basket_split(inter, basket).sample(n, seed)
-    cutoff = np.full(inter.n_users, np.inf)
-    cutoff[full.users] = full.cutoff
-    keep = inter.times < cutoff[inter.users]
-    return Split(inter.subset(keep), full.users, full.targets, full.cutoff)
+    users, targets, cutoff = _last_baskets(inter, basket, 2)
+    if len(users) > n:  # as Split.sample, without first building the split of every customer
+        idx = sample_index(len(users), n, seed)
+        users, targets, cutoff = users[idx], [targets[j] for j in idx], cutoff[idx]
+    return _held_out(inter, users, targets, cutoff)

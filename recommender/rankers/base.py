@@ -66,6 +66,19 @@ def normalise_rows(s: np.ndarray, in_place: bool = False) -> np.ndarray:
     return s
 
 
+def normalise_sparse_rows(m: sp.csr_matrix) -> sp.coo_matrix:
+    """:func:`normalise_rows` of a sparse matrix's dense form (the same values), without
+    making it dense: its stored entries, negatives as 0, each divided by its row's maximum."""
+    m = m.tocsr(copy=True)
+    m.sum_duplicates()  # one entry per item: they are added into dense rows by position
+    m = m.tocoo(copy=False)
+    m.data = np.maximum(m.data, 0.0)
+    mx = np.zeros(m.shape[0], dtype=m.data.dtype)
+    np.maximum.at(mx, m.row, m.data)
+    m.data /= np.where(mx > 0, mx, 1.0)[m.row]
+    return m
+
+
 def topk(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matrix | None = None):
     """Top ``k`` item indices and scores per row; excluded items never appear.
 
@@ -76,28 +89,70 @@ def topk(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matri
     most ``TIE_EPS``), so a row with exactly ``k`` of them is settled by sorting those;
     rows with more (ties at the edge, e.g. many zero scores) take the full float64 path.
     """
+    items, values, _edge = topk_edge(scores, k, tiebreak, exclude)
+    return items, values
+
+
+def topk_edge(scores: np.ndarray, k: int, tiebreak: np.ndarray, exclude: sp.csr_matrix | None = None):
+    """:func:`topk`, and per row whether it was settled by its top ``k`` alone: then every
+    item not returned scores below all returned ones (no tie at the edge)."""
     n, n_items = scores.shape
     k = min(k, n_items)
     if k <= 0:
-        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0))
+        return np.zeros((n, 0), dtype=np.int64), np.zeros((n, 0)), np.zeros(n, dtype=bool)
     masked = scores
     if exclude is not None and exclude.nnz:
         ex = exclude.tocoo()
         masked = scores.copy()
         masked[ex.row, ex.col] = -np.inf
-    kth = -np.partition(-masked, k - 1, axis=1)[:, k - 1]
-    # Rounded to the scores' precision either way: down only adds candidates (then more than k).
-    inside = masked >= (kth.astype(np.float64) - TIE_EPS).astype(masked.dtype)[:, None]
-    fast = (np.count_nonzero(inside, axis=1) == k) & np.isfinite(kth)
+    inside, fast = _edge(masked, k)
     items = np.empty((n, k), dtype=np.int64)
     if fast.any():
-        at = np.flatnonzero(fast)
-        cand = np.nonzero(inside[at])[1].reshape(-1, k)
-        v = masked[at[:, None], cand].astype(np.float64) + TIE_EPS * tiebreak[cand]
-        items[at] = np.take_along_axis(cand, np.argsort(-v, axis=1, kind="stable"), axis=1)
+        items[fast] = _settle(masked, inside, np.flatnonzero(fast), k, tiebreak)
     if not fast.all():
         items[~fast] = _topk_float64(masked[~fast], k, tiebreak)
-    return items, np.take_along_axis(scores, np.maximum(items, 0), axis=1).astype(np.float64)
+    return items, np.take_along_axis(scores, np.maximum(items, 0), axis=1).astype(np.float64), fast
+
+
+def topk_among(values: np.ndarray, columns: np.ndarray, k: int, tiebreak: np.ndarray, below: np.ndarray):
+    """:func:`topk` of rows known only at some items: ``columns`` (ascending per row; padding
+    scored -inf) and their ``values``; every other item of row ``i`` scores at most
+    ``below[i]``. Returns (items, settled): a row is settled, with the very list ``topk``
+    gives for the full row, when its top ``k`` stand clear of ``below`` and of each other
+    at the edge; the rest (items -1) are for the caller to rank in full."""
+    n = len(values)
+    items = np.full((n, k), -1, dtype=np.int64)
+    if values.shape[1] < k:
+        return items, np.zeros(n, dtype=bool)
+    inside, fast = _edge(values, k, below)
+    if fast.any():
+        items[fast] = _settle(values, inside, np.flatnonzero(fast), k, tiebreak, columns)
+    return items, fast
+
+
+def _edge(masked: np.ndarray, k: int, below: np.ndarray | None = None):
+    """(items that may be in the top ``k``, rows where exactly ``k`` are and, given
+    ``below``, every unlisted item is under them)."""
+    n_items = masked.shape[1]
+    # The k-th largest: partitioned ascending at n_items - k (no negated copy of the scores).
+    kth = np.partition(masked, n_items - k, axis=1)[:, n_items - k]
+    # Rounded to the scores' precision either way: down only adds candidates (then more than k).
+    floor = (kth.astype(np.float64) - TIE_EPS).astype(masked.dtype)
+    inside = masked >= floor[:, None]
+    fast = (np.count_nonzero(inside, axis=1) == k) & np.isfinite(kth)
+    if below is not None:
+        fast &= below < floor
+    return inside, fast
+
+
+def _settle(masked: np.ndarray, inside: np.ndarray, at: np.ndarray, k: int, tiebreak: np.ndarray,
+            columns: np.ndarray | None = None) -> np.ndarray:
+    """The top ``k`` of rows ``at``, each with exactly ``k`` items inside, best first."""
+    # Flat positions, then columns: numpy's 2-D nonzero is several times slower.
+    cand = (np.flatnonzero(inside if len(at) == len(masked) else inside[at]) % masked.shape[1]).reshape(-1, k)
+    items = cand if columns is None else columns[at[:, None], cand]
+    v = masked[at[:, None], cand].astype(np.float64) + TIE_EPS * tiebreak[items]
+    return np.take_along_axis(items, np.argsort(-v, axis=1, kind="stable"), axis=1)
 
 
 def _topk_float64(masked: np.ndarray, k: int, tiebreak: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from recommender.rankers.base import REGISTRY, Ranker, normalise_rows, register
+from recommender.rankers.base import REGISTRY, Ranker, normalise_rows, normalise_sparse_rows, register
 
 FILL = 1e-4
 
@@ -53,11 +53,19 @@ class Blend(Ranker):
         # The children's fresh score arrays are normalised and combined in place (publishing
         # scores every customer: a users x items array fewer per step); the same values as
         # ``w * r + (1 - w) * d``.
-        r = normalise_rows(self.repeat.score(users), in_place=True)
         if discovery_scores is None:
             d = normalise_rows(self.discovery.score(users), in_place=True)
         else:  # shared with the caller: normalised into a new array
             d = normalise_rows(discovery_scores)
+        sparse = getattr(self.repeat, "score_sparse", None)
+        if sparse is not None:  # "buy again" scores few items per person: added where they are
+            r = normalise_sparse_rows(sparse(users))
+            d *= FILL if w >= 1.0 else 1.0 - w
+            if w < 1.0:
+                r.data *= w
+            d[r.row, r.col] += r.data
+            return d
+        r = normalise_rows(self.repeat.score(users), in_place=True)
         if w >= 1.0:
             d *= FILL
             d += r

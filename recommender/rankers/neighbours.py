@@ -9,6 +9,7 @@ beat factor models for discovery.
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import scipy.sparse as sp
@@ -111,13 +112,49 @@ def spd_inverse(G: np.ndarray, block: int = 512) -> np.ndarray:
 def blas_threads() -> int:
     """Every core for the Cholesky when the machine has them to spare, else one: OpenBLAS's
     threads wait for each other by spinning, and on cores other work keeps busy that made
-    the 5,000-item inverse 4x slower than one thread (16 s against 4 s, 0.7 s when idle)."""
+    the 5,000-item inverse 4x slower than one thread (16 s against 4 s, 0.7 s when idle).
+
+    "To spare" is what other processes use right now (:func:`others_busy`), not the load
+    average: that counts this process's own last minute, so right after a search (or any
+    minute of training) it said "busy" on an idle machine, and the inverse ran on one core."""
     cores = os.cpu_count() or 1
+    others = others_busy()
+    if others is None:  # no /proc: the load average, which includes this process
+        try:
+            return cores if os.getloadavg()[0] < cores - 0.5 else 1
+        except OSError:  # no load average on this platform
+            return cores
+    return cores if others < cores - 1.5 else 1
+
+
+#: Seconds a look at the other processes' CPU use is trusted (training asks a few times).
+BUSY_TRUSTED = 5.0
+_busy_seen: list = []  # [(when, cores busy)]
+
+
+def others_busy(window: float = 0.05) -> float | None:
+    """Cores other processes kept busy over the last ``window`` seconds (the machine's busy
+    time from /proc/stat less this process's own CPU time), remembered ``BUSY_TRUSTED``
+    seconds; None where there is no /proc/stat."""
+    now = time.monotonic()
+    if _busy_seen and now - _busy_seen[0][0] < BUSY_TRUSTED:
+        return _busy_seen[0][1]
+
+    def sample() -> tuple[float, float, float]:
+        with open("/proc/stat", encoding="ascii") as fh:
+            ticks = [int(x) for x in fh.readline().split()[1:9]]
+        idle = ticks[3] + ticks[4]  # idle, iowait
+        return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK"), time.process_time(), time.monotonic()
+
     try:
-        busy = os.getloadavg()[0]
-    except OSError:  # no load average on this platform
-        return cores
-    return cores if busy < cores - 0.5 else 1
+        busy0, own0, at0 = sample()
+        time.sleep(window)
+        busy1, own1, at1 = sample()
+    except (OSError, ValueError, IndexError):
+        return None
+    busy = min(max(0.0, (busy1 - busy0) - (own1 - own0)) / max(at1 - at0, 1e-3), float(os.cpu_count() or 1))
+    _busy_seen[:] = [(time.monotonic(), busy)]
+    return busy
 
 
 def ease_weights(X: sp.csr_matrix, lam: float) -> np.ndarray:

@@ -24,7 +24,12 @@ class Repeat(Ranker):
 
     def _fit(self, data) -> None:
         hl = self.params["half_life_days"]
-        R = purchase_matrix(data.inter, data.now, hl) if data.inter.is_purchase.any() else data.X.copy()
+        if not data.inter.is_purchase.any():
+            R = data.X.copy()
+        elif not hl:  # undecayed counts per basket: the data's purchase matrix already is that
+            R = data.P.copy()
+        else:
+            R = purchase_matrix(data.inter, data.now, hl)
         if self.params["recency"] and data.inter.is_purchase.any():
             # Recency bonus: a decayed count with a one-week half-life.
             R = R + self.params["recency"] * purchase_matrix(data.inter, data.now, 7.0)
@@ -32,6 +37,10 @@ class Repeat(Ranker):
 
     def score(self, users) -> np.ndarray:
         return rows(self.R, users).toarray()
+
+    def score_sparse(self, users) -> sp.csr_matrix:
+        """:meth:`score` before it is made dense: a person's few purchases, not every item."""
+        return rows(self.R, users)
 
     def state(self) -> dict:
         return {"R": self.R}
