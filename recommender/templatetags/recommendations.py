@@ -17,6 +17,7 @@ from django import template
 from recommender.attribution import record_impressions_many
 from recommender.deferred import defers, fragment_key, shared_render
 from recommender.serving import recommendations_for_slots
+from recommender.slot_html import slot_links_html
 from recommender.slots import SHARED_SOURCES
 from recommender.slots import slot_title as title_of
 
@@ -88,6 +89,14 @@ def recommendation_slots(context, *slots, product=None, category=None, k=4):
     it, for the cost in round trips of one."""
     return slots_items(context.get("request"), slots, product=product, category=category, k=k,
                        deferred_elsewhere=bool(context.get("ecrm_block_deferred")))
+
+
+@register.simple_tag
+def slot_links(items, slot, title="", fallback_title="", category=None):
+    """``{% slot_links items "upsell" title=… fallback_title=… %}``: what
+    ``{% include "recommender/partials/slot.html" %}`` renders, made once per distinct HTML
+    (``recommender.slot_html``)."""
+    return slot_links_html(items, slot=slot, title=title, fallback_title=fallback_title, category=category)
 
 
 @register.simple_tag

@@ -44,3 +44,25 @@ def test_oscars_recommended_items_come_through_the_slots_not_a_second_list(shop)
     assert "Recommended items" not in html and html.count('<section class="ecrm-slot') == 3
     links = re.findall(r'data-ecrm-product="(\d+)" data-ecrm-slot="(\w+)"', html)
     assert (str(products["cup"].pk), "bought_together") in links  # Oscar's manual pick, first source of the slot
+
+
+def test_a_slots_html_is_reused_only_while_everything_in_it_is_the_same(shop):
+    """The product page's slots come from a memo of rendered HTML (recommender.slot_html): a
+    renamed product shows its new title at once, and the HTML is what the template renders."""
+    from django.template.loader import render_to_string
+
+    from recommender.slot_html import slot_links_html
+    from recommender.templatetags.recommendations import slots_items
+
+    products, _users = shop
+    ProductRecommendation.objects.create(primary=products["tea"], recommendation=products["cup"], ranking=5)
+    train_version()
+    assert products["cup"].title in Client().get(products["tea"].get_absolute_url()).content.decode()
+    products["cup"].title = "Cup, now in blue"
+    products["cup"].save()
+    html = Client().get(products["tea"].get_absolute_url()).content.decode()
+    assert "Cup, now in blue" in html
+    items = slots_items(None, ["bought_together"], product=products["tea"], k=4)["bought_together"]
+    context = {"items": items, "slot": "bought_together", "title": "Goes with it", "fallback_title": "", "category": None}
+    assert slot_links_html(items, slot="bought_together", title="Goes with it") == render_to_string(
+        "recommender/partials/slot.html", context) != ""
