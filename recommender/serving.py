@@ -362,8 +362,8 @@ def recommendations_for_slots(slots, *, person: str = "", product=None, basket=N
         for name, *args in commands:
             getattr(pipe, name)(*args)
         known.update(zip(commands, pipe.execute()))
-        version, _recent = _version_and_recent(person, *[known[command] for command in first])
-        if version is not None:
+        version = chosen_version(*known[first[0]], person)  # their arm's in an A/B test
+        if version is not None and version != guess:
             _last_version[setting("RECOMMENDER_REDIS_PREFIX")] = version
             missing = [command for command in _page_commands(slots, **about, version=version)
                        if command not in known]
