@@ -6,9 +6,9 @@ Rendering a slot runs the template engine over every link (its address, token, t
 shows every anonymous visitor, and most customers, the same slot: what goes with the
 product. So the HTML is kept under a key made of everything that goes into it — each link's
 token (version, slot, position, product), address, title and reason, the headings, whether
-the slot is deferred and its fragment key's parts, the language and script prefix — and reused when all of it
-is the same. A new version, a renamed product or a different list makes another key; nothing
-needs to be invalidated. The template stays the one stores override. Entries are capped per
+the slot is deferred and its fragment key's parts, the language and script prefix — and
+reused when all of it is the same. A new version, a renamed product or a different list
+makes another key; nothing needs to be invalidated. The template stays the one stores override. Entries are capped per
 process (the whole memo is dropped when full: a few thousand slots of a few kilobytes each).
 """
 

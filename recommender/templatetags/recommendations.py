@@ -1,11 +1,13 @@
 """``{% recommendations "slot" product=... category=... order=... k=4 as items %}`` for
 templates, and ``{% recommendation_slots "a" "b" product=... as slots %}`` for several of a
 page's slots at once (``slots.a``, ``slots.b``): the shopper is taken from the request (their
-account, or the tracking cookie's anonymous id), the basket from Oscar's middleware; ``order`` (an Oscar order) is what
-``post_purchase`` is about. ``{% include "recommender/partials/slot.html" %}``
-renders a slot whose links carry attribution tokens for the browser tracker, under the
-slot's own heading unless ``title`` is given (``recommender/partials/slot_cards.html``: the
-same as product cards). An unknown slot name is a ValueError that lists the slots.
+account, or the tracking cookie's anonymous id), the basket from Oscar's middleware;
+``order`` (an Oscar order) is what ``post_purchase`` is about.
+``{% include "recommender/partials/slot.html" %}`` renders a slot whose links carry
+attribution tokens for the browser tracker, under the slot's own heading unless ``title`` is
+given (``recommender/partials/slot_cards.html``: the same as product cards;
+``{% slot_links items "slot" title=… %}``: the same as ``slot.html``, its HTML made once per
+distinct content, ``recommender.slot_html``). An unknown slot name is a ValueError that lists the slots.
 
 On a page every anonymous visitor shares (``recommender.deferred.shared_render``), a slot
 that depends on the visitor gets the fallback anyone would get, and ``items.deferred``: the

@@ -63,6 +63,7 @@ def test_a_slots_html_is_reused_only_while_everything_in_it_is_the_same(shop):
     html = Client().get(products["tea"].get_absolute_url()).content.decode()
     assert "Cup, now in blue" in html
     items = slots_items(None, ["bought_together"], product=products["tea"], k=4)["bought_together"]
-    context = {"items": items, "slot": "bought_together", "title": "Goes with it", "fallback_title": "", "category": None}
+    context = {"items": items, "slot": "bought_together", "title": "Goes with it", "fallback_title": "",
+               "category": None}
     assert slot_links_html(items, slot="bought_together", title="Goes with it") == render_to_string(
         "recommender/partials/slot.html", context) != ""
