@@ -35,7 +35,8 @@ def _title(product) -> str | None:
 def _key(items, slot: str, title, fallback_title, category) -> tuple:
     return (TEMPLATE, get_language(), get_script_prefix(), slot, str(title or ""), str(fallback_title or ""),
             getattr(category, "pk", None), getattr(category, "name", None), bool(getattr(items, "deferred", False)),
-            getattr(items, "slot", None), getattr(items, "k", None), getattr(getattr(items, "product", None), "pk", None),
+            getattr(items, "slot", None), getattr(items, "k", None),
+            getattr(getattr(items, "product", None), "pk", None),
             getattr(getattr(items, "category", None), "pk", None),
             tuple((rec.token, rec.url, rec.product.pk, rec.product.get_title(), rec.source in SHARED_SOURCES,
                    getattr(rec.because, "pk", None), _title(rec.because)) for rec in items))
