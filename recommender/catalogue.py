@@ -53,6 +53,7 @@ class Entry(NamedTuple):
     category_paths: tuple[str, ...] = ()  # tree paths of its categories (a rule on a parent matches)
     product_class_id: int | None = None  # a child's is its parent's
     manual: tuple[str, ...] = ()  # Oscar's recommended_products, highest ranking first
+    url: str = ""  # its page (``get_absolute_url``, a URL reversal: made once, not on every link)
 
 
 MISSING = Entry(None, False)
@@ -131,7 +132,7 @@ def _load(ids: list[str]) -> dict[str, Entry]:
         loaded[str(product.pk)] = Entry(
             product, info.availability.is_available_to_buy, _price(info), cats[0][0] if cats else "",
             tuple(path for _name, path in cats), product_class.pk if product_class else None,
-            tuple(manual.get(product.pk, ())))
+            tuple(manual.get(product.pk, ())), product.get_absolute_url())
     return {i: loaded.get(i, MISSING) for i in ids}  # unknown and hidden ids are remembered too
 
 

@@ -106,10 +106,14 @@ def parse_fragment_key(raw: str) -> dict:
 
 def render_slot(request, spec: dict) -> str:
     """A slot's HTML for this request's visitor (their own list, impressions counted)."""
+    from recommender.slot_html import slot_links_html
     from recommender.templatetags.recommendations import slot_items
 
     items = slot_items(request, spec["slot"], product=spec["product"], category=spec["category"],
                        k=spec["k"], personal=True)
+    if spec["style"] == "links":
+        return slot_links_html(items, slot=spec["slot"], title=spec["title"], fallback_title=spec["fallback_title"],
+                               category=spec["category"])
     return render_to_string(STYLES[spec["style"]], {
         "items": items, "slot": spec["slot"], "title": spec["title"], "fallback_title": spec["fallback_title"],
         "category": spec["category"], "request": request}, request=None)

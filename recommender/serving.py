@@ -81,6 +81,11 @@ class Recommendation:
     version: int | None
     token: str = ""  # attribution: version, slot and position (recommender.tokens)
     because: object = None  # the product the person viewed whose neighbours brought this one
+    url: str = ""  # the product's page; its own ``get_absolute_url`` when not given
+
+    def __post_init__(self):
+        if not self.url and self.product is not None:
+            object.__setattr__(self, "url", self.product.get_absolute_url())
 
 
 def client():
@@ -100,33 +105,42 @@ def _merged(lists: list[str | None]) -> str:
     return ",".join(sorted(scores, key=lambda item: -scores[item]))
 
 
+def _published_commands(slot: str, *, person: str, product, version: int, about: dict[str, Entry],
+                        category: str) -> list[tuple[str, tuple]]:
+    """(source, Redis command) for the chain's published lists, and ("bought", …) last for
+    what the person bought; commands as ``recommender.prefetch`` keys them (name, *args)."""
+    commands = []
+    for source in CHAINS[slot]:
+        if source == "buy_again" and person:
+            commands.append((source, ("hget", key(version, source), person)))
+        elif source in ("bought_together", "similar", "content") and product is not None:
+            commands.append((source, ("hget", key(version, source), str(product.pk))))
+        elif source == "basket_together" and about:
+            commands.append((source, ("hmget", key(version, "bought_together"), tuple(about))))
+        elif source in ("category", "category_trending") and category:
+            name = f"{'trending' if source == 'category_trending' else 'popular'}:cat:{category}"
+            commands.append((source, ("get", key(version, name))))
+        elif source in ("popular", "trending"):
+            commands.append((source, ("get", key(version, source))))
+    if person:
+        commands.append(("bought", ("hget", key(version, "bought"), person)))
+    return commands
+
+
 def _published(slot: str, *, person: str, product, version: int, about: dict[str, Entry],
                category: str) -> tuple[dict[str, str], set[str]]:
     """The chain's published lists (source -> "id,id,…") and what the person bought, in one
     round trip. ``about``: the entries of the products the slot is about (the page's, or
     the basket's)."""
+    commands = _published_commands(slot, person=person, product=product, version=version, about=about,
+                                   category=category)
     pipe = client().pipeline(transaction=False)
-    names = []
-    for source in CHAINS[slot]:
-        if source == "buy_again" and person:
-            pipe.hget(key(version, source), person)
-        elif source in ("bought_together", "similar", "content") and product is not None:
-            pipe.hget(key(version, source), str(product.pk))
-        elif source == "basket_together" and about:
-            pipe.hmget(key(version, "bought_together"), list(about))
-        elif source in ("category", "category_trending") and category:
-            pipe.get(key(version, f"{'trending' if source == 'category_trending' else 'popular'}:cat:{category}"))
-        elif source in ("popular", "trending"):
-            pipe.get(key(version, source))
-        else:
-            continue
-        names.append(source)
-    if person:
-        pipe.hget(key(version, "bought"), person)
-    results = pipe.execute()
-    lists = {source: _merged(raw) if source == "basket_together" else raw for source, raw in zip(names, results)}
+    for _source, (name, *args) in commands:
+        getattr(pipe, name)(*args)
+    replies = dict(zip([source for source, _command in commands], pipe.execute()))
+    bought = set((replies.pop("bought", None) or "").split(",")) - {""}
+    lists = {source: _merged(raw) if source == "basket_together" else raw for source, raw in replies.items()}
     lists["manual"] = _merged([",".join(entry.manual) for entry in about.values()])  # Oscar's, per catalogue entry
-    bought = set((results[-1] or "").split(",")) - {""} if person else set()
     return lists, bought
 
 
@@ -196,6 +210,23 @@ def _preference(slot: str, product_entry: Entry, paths: tuple[str, ...]):
     return None, cap
 
 
+def _first_commands(person: str) -> list[tuple]:
+    """What every call reads first: the serving version, a running A/B test, the person's
+    recent activity (as ``recommender.prefetch`` keys commands)."""
+    return [("mget", current_key(), running_key())] + ([("lrange", recent_key(person), 0, -1)] if person else [])
+
+
+def _version_and_recent(person: str, versions, raw_recent=None) -> tuple[int | None, Recent]:
+    """The version serving this person (their arm's in an A/B test) and their recent activity,
+    from the replies to ``_first_commands``."""
+    current, running = versions
+    version = chosen_version(current, running, person)
+    if version is None or not raw_recent:
+        return version, EMPTY
+    state = state_of(version)
+    return version, Recent.parse(raw_recent, state.event_weights if state else DEFAULT_EVENT_WEIGHTS)
+
+
 def recommendations_for(*, slot: str = "for_you", person: str = "", product=None, basket=None,
                         products=(), category=None, k: int = 8) -> list[Recommendation]:
     """Up to ``k`` products for a person (their person key: user id, or ``email:…``, or
@@ -209,16 +240,11 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
     try:
         # One round trip: the serving version, a running A/B test, the person's recent activity.
         pipe = client().pipeline(transaction=False)
-        pipe.mget(current_key(), running_key())
-        if person:
-            pipe.lrange(recent_key(person), 0, -1)
-        (current, running), *raw_recent = pipe.execute()
-        version = chosen_version(current, running, person)  # their arm's version in an A/B test
+        for name, *args in _first_commands(person):
+            getattr(pipe, name)(*args)
+        version, recent = _version_and_recent(person, *pipe.execute())
         if version is None:
             return []
-        state = state_of(version)
-        recent = Recent.parse(raw_recent[0], state.event_weights if state else DEFAULT_EVENT_WEIGHTS) \
-            if raw_recent and raw_recent[0] else EMPTY
         in_basket = list(dict.fromkeys(_basket_ids(basket) + [str(pk) for pk in products]))
         about = catalogue.details(in_basket if slot in ABOUT_PRODUCTS else page)
         name, paths = _category_of(product, category, about)
@@ -248,7 +274,7 @@ def recommendations_for(*, slot: str = "for_you", person: str = "", product=None
     why = catalogue.details([reasons[str(e.product.pk)] for e, _ in picked if reasons.get(str(e.product.pk))])
     return [Recommendation(entry.product, source, version, make_token(
         version=version, slot=slot, position=position, product_id=entry.product.pk),
-        why.get(reasons.get(str(entry.product.pk), ""), MISSING).product if source != "pinned" else None)
+        why.get(reasons.get(str(entry.product.pk), ""), MISSING).product if source != "pinned" else None, entry.url)
         for position, (entry, source) in enumerate(picked, start=1)]
 
 
@@ -288,3 +314,66 @@ def recommendations_for_many(people, *, slot: str = "for_you", k: int = 8) -> di
         known = {}  # each person's own call finds out again (and gives [])
     with prefetched(PrefetchedReads(r, known)):
         return {person: recommendations_for(slot=slot, person=person, k=k) for person in people}
+
+
+#: The version the last page was served (per Redis prefix): a page's reads of its lists are
+#: sent with its first reads on the guess that it has not changed, so a page costs one round
+#: trip, and a second only just after a new version is published (or across A/B arms).
+_last_version: dict[str, int] = {}
+
+
+def _page_commands(slots, *, person: str, product, basket_ids: list[str], products, category,
+                   version: int) -> list[tuple]:
+    """The reads ``recommendations_for`` makes for these slots after its first round trip,
+    as far as they are known before it runs (a session's neighbours are not: they depend on
+    what it finds first, and are read then, only when needed)."""
+    page = [str(product.pk)] if product is not None else []
+    in_basket = list(dict.fromkeys(basket_ids + [str(pk) for pk in products]))
+    commands = []
+    for slot in slots:
+        about = catalogue.details(in_basket if slot in ABOUT_PRODUCTS else page)
+        name, _paths = _category_of(product, category, about)
+        commands += [command for _source, command in _published_commands(
+            slot, person=person, product=product, version=version, about=about, category=name)]
+        if person:
+            commands += [("hget", key(version, source), person) for source in CHAINS[slot] if source in PERSONAL]
+    return list(dict.fromkeys(commands))
+
+
+def recommendations_for_slots(slots, *, person: str = "", product=None, basket=None, products=(), category=None,
+                              k: int = 8) -> dict[str, list[Recommendation]]:
+    """``{slot: recommendations_for(slot=slot, …)}`` for the slots of one page (the same
+    person, product, basket, category), with the Redis reads all of them need made together:
+    one round trip for the page while the serving version stays the same (two when it has
+    just changed), instead of two or three per slot. The picks are those of calling
+    ``recommendations_for`` slot by slot (it runs for each, over the prefetched replies)."""
+    slots = list(dict.fromkeys(slots))
+    for slot in slots:
+        check_slot(slot)
+    r = client()
+    basket_ids = _basket_ids(basket)
+    about = dict(person=person, product=product, basket_ids=basket_ids, products=products, category=category)
+    first = _first_commands(person)
+    guess = _last_version.get(setting("RECOMMENDER_REDIS_PREFIX"))
+    known: dict[tuple, object] = {}
+    try:
+        commands = first + (_page_commands(slots, **about, version=guess) if guess is not None else [])
+        pipe = r.pipeline(transaction=False)
+        for name, *args in commands:
+            getattr(pipe, name)(*args)
+        known.update(zip(commands, pipe.execute()))
+        version = chosen_version(*known[first[0]], person)  # their arm's in an A/B test
+        if version is not None and version != guess:
+            _last_version[setting("RECOMMENDER_REDIS_PREFIX")] = version
+            missing = [command for command in _page_commands(slots, **about, version=version)
+                       if command not in known]
+            if missing:
+                pipe = r.pipeline(transaction=False)
+                for name, *args in missing:
+                    getattr(pipe, name)(*args)
+                known.update(zip(missing, pipe.execute()))
+    except redis.RedisError:
+        known = {}  # each slot's own call finds out again (and gives [])
+    with prefetched(PrefetchedReads(r, known)):
+        return {slot: recommendations_for(slot=slot, person=person, product=product, basket=basket, products=products,
+                                          category=category, k=k) for slot in slots}
