@@ -22,7 +22,7 @@ from campaigns.engagement import instrument_html
 from campaigns.render_batch import batch_cached, event_type_messages
 from campaigns.models import Message
 from campaigns.plaintext import html_to_text
-from campaigns.tokens import unsubscribe_url
+from campaigns.tokens import message_unsubscribe_url, unsubscribe_url
 
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 
@@ -47,8 +47,9 @@ def message_context(message: Message) -> dict:
     context = {**message.context, "message": message, "customer": customer,
                "user": message.user, "shop_name": getattr(settings, "OSCAR_SHOP_NAME", "")}
     if message.kind == Message.MARKETING:
-        context["unsubscribe_url"] = unsubscribe_url(person_key=message.person_key, channel=message.channel,
-                                                     topic=message.topic or "all")
+        # An outbox row's own token (campaigns.tokens); a message not saved yet: the person's.
+        context["unsubscribe_url"] = message_unsubscribe_url(message.pk) if message.pk else unsubscribe_url(
+            person_key=message.person_key, channel=message.channel, topic=message.topic or "all")
     builder = CONTEXT_BUILDERS.get(message.source_kind)
     if builder:
         context.update(import_string(builder)(message))
