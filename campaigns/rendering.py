@@ -19,7 +19,7 @@ from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
 from campaigns.engagement import instrument_html
-from campaigns.render_batch import batch_cached, event_type_messages
+from campaigns.render_batch import batch_cached, event_type_context, event_type_messages, event_type_templates
 from campaigns.models import Message
 from campaigns.plaintext import html_to_text
 from campaigns.tokens import message_unsubscribe_url, unsubscribe_url
@@ -56,10 +56,40 @@ def message_context(message: Message) -> dict:
     return context
 
 
+SKELETON_KINDS = {"broadcast"}  # sources whose messages share everything but the recipient
+
+
+def _from_skeleton(message: Message, context: dict) -> dict | None:
+    """The message rendered by filling in its broadcast's skeleton (``campaigns.skeleton``),
+    or None when the template or this recipient needs the full render."""
+    from campaigns.skeleton import skeleton_fill, skeleton_for
+    from campaigns.tokens import message_token
+
+    key, templates = event_type_templates(message.template)
+    context = event_type_context(context)
+    skeleton = skeleton_for(key, templates, context, message.context or {})
+    if skeleton is None:
+        return None
+    unsubscribe = context.get("unsubscribe_url")
+    filled = skeleton_fill(skeleton, context, token=message_token(message.pk), unsubscribe_url=unsubscribe)
+    if filled is None:
+        return None
+    subject, body, html = filled["subject"].strip(), filled["body"].strip(), filled["html"]
+    if not subject or not (body or html):
+        return None  # the full render says what is wrong
+    text = body + "\n" if body else filled["text"]
+    return {"subject": subject[:255], "text": text, "html": html, "unsubscribe_url": unsubscribe}
+
+
 def render(message: Message) -> dict:
     """{"subject", "text", "html", "unsubscribe_url"} for the message, or RenderError."""
     try:
         context = message_context(message)
+        if message.source_kind in SKELETON_KINDS and message.campaign and message.pk \
+                and not message.template.startswith("design:"):
+            fast = _from_skeleton(message, context)
+            if fast is not None:
+                return fast
         if message.template.startswith("design:"):
             from campaigns.design_rendering import message_parts
 
