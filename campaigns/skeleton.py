@@ -58,7 +58,7 @@ LINK_LIKE = ("http://", "https://", "mailto:", "#", "//")
 _CACHE: dict[tuple, "Family | None"] = {}
 VARIANTS_MAX = 32
 _CACHE_MAX = 64
-_CHUNKS_MAX = 20_000
+_CHUNKS_MAX = 5_000
 
 
 class Unsupported(Exception):
