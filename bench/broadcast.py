@@ -35,7 +35,7 @@ Measured 2026-12-02 (docs/benchmarks.md), 90,000 messages on 2 shared cores. Bef
 17.6–21.4 s; personalised render 89–95 s wall, 1.09 ms CPU per message; baseline 48–53 s,
 0.61 ms; total 107–116 s. After the skeleton, one token per message, the SQL fan-out and
 the frozen start-up heap: MEASURED_AFTER
-""""""
+"""
 
 from __future__ import annotations
 
