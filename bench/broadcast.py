@@ -34,10 +34,11 @@ is deleted afterwards; still, prefer a throwaway database (``--migrate`` on one)
 Measured 2026-12-02 (docs/benchmarks.md), 90,000 messages on 2 shared cores. Before: fan-out
 17.6–21.4 s; personalised render 89–95 s wall, 1.09 ms CPU per message; baseline 48–53 s,
 0.61 ms; total 107–116 s. After the skeleton, one token per message, the SQL fan-out and
-the frozen start-up heap, two runs under a load average of 11–13 (other helpers' work):
-fan-out 26.7 / 13.5 s wall, 2.6 / 2.0 s CPU here (was 10.5); personalised render 123 / 163 s
-wall, **0.51 / 0.53 ms CPU per message** (was 1.09); baseline 0.18 / 0.17 ms (was 0.61).
-Wall clock at that load says nothing about the goal; the lead's quiet re-run decides it.
+the frozen start-up heap, three runs under a load average of 5–13 (other helpers' work):
+fan-out 26.7 / 13.5 / 8.6 s wall, 1.9–2.6 s CPU here (was 10.5); personalised render
+123 / 163 / 83 s wall, **0.48–0.53 ms CPU per message** (was 1.09); baseline 0.17–0.18 ms
+(was 0.61); total 91 s at load 5–7. At those loads each render process had about a third
+of a core, so the wall clock does not decide the goal; a quiet re-run does.
 """
 
 from __future__ import annotations
