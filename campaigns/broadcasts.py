@@ -20,6 +20,7 @@ too late) gets it at once.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from datetime import datetime, timedelta, timezone as dt_timezone
 
@@ -143,22 +144,52 @@ def _fanout_chunk(broadcast_id: int, now: datetime, explicit: datetime | None) -
             if in_holdout(campaign, person_key, broadcast.holdout_share):
                 held.append(HoldoutMember(campaign=campaign, person_key=person_key, window="", at=due))
             else:
-                messages.append(Message(
-                    key=message_key(broadcast.pk, person_key), source_kind="broadcast", source_id=str(broadcast.pk),
-                    campaign=campaign, kind=Message.MARKETING, topic=broadcast.topic, person_key=person_key,
-                    user_id=user_id, to_email=email.strip(), template=broadcast.template,
-                    context={"broadcast_id": broadcast.pk}, due_at=due, created_at=now))
+                messages.append((message_key(broadcast.pk, person_key), person_key, user_id, email.strip(), due))
         HoldoutMember.objects.bulk_create(held, ignore_conflicts=True)
-        Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=2000)
-        due_keys = [m.key for m in messages if m.due_at <= now]
+        created = _messages_insert(broadcast, messages, now, enqueued_at=explicit or timezone.now())
         broadcast.fanout_cursor, broadcast.audience = rows[-1][0], broadcast.audience + len(rows)
         broadcast.held_out += len(held)
         broadcast.save(update_fields=fields)
-        if due_keys:
-            ids = list(Message.objects.filter(key__in=due_keys, status=Message.QUEUED, enqueued_at=None)
-                       .values_list("pk", flat=True))
-            transaction.on_commit(lambda: messages_queue(ids, now=explicit), robust=True)
+        ids = [pk for pk, due in created if due <= now]
+        if ids:
+            transaction.on_commit(lambda: messages_queue(ids, now=explicit, marked=True), robust=True)
     return True
+
+
+def _messages_insert(broadcast: Broadcast, messages: list[tuple], now: datetime,
+                     enqueued_at: datetime) -> list[tuple[int, datetime]]:
+    """The chunk's outbox rows — (key, person key, user id, e-mail, due) each — written by one
+    ``INSERT … SELECT FROM unnest(…) ON CONFLICT (key) DO NOTHING``: PostgreSQL builds the
+    rows from five arrays, where building and saving 5,000 ``Message`` objects was most of a
+    fan-out. Rows due by ``now`` are marked ``enqueued_at`` in the same statement (they are
+    queued when the chunk commits; if that never happens, the tick queues them again after
+    CAMPAIGNS_REQUEUE_AFTER_SECONDS). (id, due) of the rows this call created (a repeat
+    creates none)."""
+    from django.db import connection
+
+    if not messages:
+        return []
+    keys, persons, users, emails, dues = (list(column) for column in zip(*messages))
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            INSERT INTO {Message._meta.db_table} (key, source_kind, source_id, campaign, kind, channel, topic,
+                person_key, user_id, to_email, to_phone, template, context, status, due_at, enqueued_at,
+                deferred_because, attempts, claim, last_error, subject, body_text, body_html, message_id, created_at,
+                delivery_event)
+            SELECT m.key, 'broadcast', %(source_id)s, %(campaign)s, %(kind)s, %(channel)s, %(topic)s,
+                   m.person_key, m.user_id, m.to_email, '', %(template)s, %(context)s::jsonb, %(status)s, m.due_at,
+                   CASE WHEN m.due_at <= %(now)s THEN %(enqueued_at)s END, '',
+                   0, '', '', '', '', '', '', %(now)s, ''
+              FROM unnest(%(keys)s::varchar[], %(persons)s::varchar[], %(users)s::integer[], %(emails)s::varchar[],
+                          %(dues)s::timestamptz[]) AS m(key, person_key, user_id, to_email, due_at)
+            ON CONFLICT (key) DO NOTHING
+            RETURNING id, due_at""", {
+            "source_id": str(broadcast.pk), "campaign": broadcast.campaign, "kind": Message.MARKETING,
+            "channel": Message.EMAIL, "topic": broadcast.topic, "template": broadcast.template,
+            "context": json.dumps({"broadcast_id": broadcast.pk}), "status": Message.QUEUED, "now": now,
+            "enqueued_at": enqueued_at,
+            "keys": keys, "persons": persons, "users": users, "emails": emails, "dues": dues})
+        return cursor.fetchall()
 
 
 def broadcast_fanout(broadcast_id: int, *, now: datetime | None = None, budget_seconds: float = 600) -> None:

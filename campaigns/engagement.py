@@ -2,15 +2,19 @@
 pixel and the redirect record.
 
 * Every link (``<a href="http(s)://…">``) becomes ``/campaigns/c/<token>/?u=<url>``; the
-  token signs the message id and a digest of that exact URL, so the redirect goes to the URL
+  token is the message's own token (``campaigns.tokens.message_token``: its id, signed once
+  per message) and a signed digest of that exact URL (``<message token>~<digest>:<sig>``:
+  signed once per URL, whoever it is sent to), so the redirect goes to the URL
   the template wrote — query string and all, the recommender's ``?ecrm_token`` included —
   and nowhere else: a changed ``u`` is followed only to the shop's own hosts and recorded
   as nothing; a bad token is a 400. The unsubscribe link is left alone (RFC 8058 and
   mailbox providers want it direct), as are ``mailto:``, ``tel:`` and anchors.
 * A 1×1 GIF ``/campaigns/o/<token>.gif`` is appended to the body: fetched when a mail
   client shows images. Mail proxies (Gmail, Yahoo) and privacy prefetching (Apple Mail)
-  fetch it too, so an open is "the message was displayed or prefetched"; the row notes a
+  fetch it too (its token: the message's own), so an open is "the message was displayed or prefetched"; the row notes a
   known proxy's or scanner's user agent (``automated``) and clicks by those are not counted.
+* Tokens of the earlier form (one signature over message id and URL digest; the pixel's
+  under its own salt) keep working.
 * Both record once per message (and link): ``INSERT … ON CONFLICT DO NOTHING``, so a
   pixel fetched again or a link clicked twice adds nothing. Neither needs a login, a
   session or a cookie.
@@ -30,9 +34,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.defaults import setting
-from campaigns.tokens import absolute
+from campaigns.tokens import absolute, fast_sign, message_token, read_message_token
 
-OPEN_SALT, CLICK_SALT = "campaigns.open", "campaigns.click"
+OPEN_SALT, CLICK_SALT, LINK_SALT = "campaigns.open", "campaigns.click", "campaigns.link"
 LINK = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 # User agents of mail proxies, link scanners and preview bots (lower case, substrings).
@@ -47,23 +51,42 @@ def url_digest(url: str) -> str:
 
 
 def open_token(message_id: int) -> str:
-    return signing.Signer(salt=OPEN_SALT).sign(str(message_id))
+    return message_token(message_id)
 
 
 def read_open_token(token: str) -> int | None:
+    """The message id of a pixel's token (the message's own, or the earlier pixel token)."""
+    found = read_message_token(token)
+    if found is not None:
+        return found
     try:
         return int(signing.Signer(salt=OPEN_SALT).unsign(token))
     except (signing.BadSignature, ValueError):
         return None
 
 
-def click_token(message_id: int, url: str) -> str:
-    return signing.Signer(salt=CLICK_SALT).sign(f"{message_id}.{url_digest(url)}")
+@lru_cache(maxsize=65536)
+def link_token(digest: str) -> str:
+    """``<digest>:<signature>``: the URL with this digest was written by one of our templates
+    (the same for every recipient, so signed once per process)."""
+    return fast_sign(digest, LINK_SALT)
+
+
+def click_token(message_id: int, url: str, token: str | None = None) -> str:
+    return f"{token or message_token(message_id)}~{link_token(url_digest(url))}"
 
 
 def read_click_token(token: str) -> tuple[int, str] | None:
     """(message id, digest of the URL signed), or None for a token that is not ours."""
-    try:
+    if "~" in (token or ""):
+        message_part, _, link_part = token.partition("~")
+        message_id = read_message_token(message_part)
+        try:
+            digest = signing.Signer(salt=LINK_SALT).unsign(link_part)
+        except signing.BadSignature:
+            return None
+        return (message_id, digest) if message_id is not None and digest else None
+    try:  # the earlier form: one signature over "<message id>.<digest>"
         message_id, digest = signing.Signer(salt=CLICK_SALT).unsign(token).split(".")
         return int(message_id), digest
     except (signing.BadSignature, ValueError):
@@ -87,33 +110,54 @@ def open_url(message_id: int) -> str:
 
 @lru_cache(maxsize=4096)
 def _link(written: str) -> tuple[str, str, str]:
-    """(the URL a link's href means, its digest, ``u=<url>``): the same few hundred links
+    """(the URL a link's href means, its link token, ``u=<url>``): the same few hundred links
     come back in every e-mail of a broadcast."""
     url = html.unescape(written).strip()
-    return url, url_digest(url), urlencode({"u": url})
+    return url, link_token(url_digest(url)), urlencode({"u": url})
 
 
-def instrument_html(body: str, *, message_id: int, keep: set[str] = frozenset()) -> str:
-    """The HTML with every web link going through the click redirect and the open pixel
-    appended; links in ``keep`` (the unsubscribe URL) stay as they are."""
+def patterns() -> tuple[str, str]:
+    """(click, open) URL patterns with ``{token}``, once per rendering batch."""
     from campaigns.render_batch import batch_cached
 
-    pattern, open_pattern = batch_cached("engagement-patterns", lambda: (
-        _pattern("campaigns:click"), _pattern("campaigns:open")))
-    signer = signing.Signer(salt=CLICK_SALT)
+    return batch_cached("engagement-patterns", lambda: (_pattern("campaigns:click"), _pattern("campaigns:open")))
+
+
+def instrument_links(body: str, *, token: str, keep: set[str] = frozenset(), pattern: str | None = None,
+                     personal=None) -> str:
+    """Every web link of ``body`` through the click redirect, under the message token
+    ``token``; links in ``keep`` stay as they are. ``personal(url)`` True makes this raise
+    ``ValueError`` instead (``campaigns.skeleton``: a link with a recipient's value in it)."""
+    pattern = pattern or patterns()[0]
 
     def rewrite(match: re.Match) -> str:
-        url, digest, query = _link(match.group(3))
+        url, link, query = _link(match.group(3))
+        if personal is not None and personal(url):
+            raise ValueError(f"the link {url[:80]!r} has a recipient's value in it")
         if not url.lower().startswith(("http://", "https://")) or url in keep:
             return match.group(0)
-        link = f"{pattern.format(token=signer.sign(f'{message_id}.{digest}'))}?{query}"  # as click_url
-        return f"{match.group(1)}{match.group(2)}{html.escape(link)}{match.group(2)}"
+        return f"{match.group(1)}{match.group(2)}{html.escape(pattern.format(token=f'{token}~{link}'))}" \
+               f"?{html.escape(query)}{match.group(2)}"  # as click_url
 
-    body = LINK.sub(rewrite, body)
-    pixel = (f'<img src="{html.escape(open_pattern.format(token=open_token(message_id)))}" width="1" height="1" '
-             'alt="" style="display:block;border:0;width:1px;height:1px" aria-hidden="true">')
+    return LINK.sub(rewrite, body)
+
+
+def open_pixel(token: str, open_pattern: str | None = None) -> str:
+    src = html.escape((open_pattern or patterns()[1]).format(token=token))
+    return (f'<img src="{src}" width="1" height="1" '
+            'alt="" style="display:block;border:0;width:1px;height:1px" aria-hidden="true">')
+
+
+def pixel_appended(body: str, pixel: str) -> str:
     parts = BODY_END.split(body, maxsplit=1)
     return f"{parts[0]}{pixel}</body>{parts[1]}" if len(parts) == 2 else body + pixel
+
+
+def instrument_html(body: str, *, message_id: int, keep: set[str] = frozenset(), token: str | None = None) -> str:
+    """The HTML with every web link going through the click redirect and the open pixel
+    appended; links in ``keep`` (the unsubscribe URL) stay as they are."""
+    token = token or message_token(message_id)
+    return pixel_appended(instrument_links(body, token=token, keep=keep), open_pixel(token))
 
 
 def is_automated(user_agent: str) -> bool:

@@ -87,14 +87,17 @@ def messages_enqueue_bulk(rows: list[dict]) -> dict[str, tuple[int, bool]]:
     return {key: (pk, key not in before) for key, pk in Message.objects.filter(key__in=keys).values_list("key", "pk")}
 
 
-def messages_queue(ids: list[int], *, now: datetime | None = None) -> None:
+def messages_queue(ids: list[int], *, now: datetime | None = None, marked: bool = False) -> None:
     """Hand messages to Celery and note when: one task per message for a few, batches of
-    CAMPAIGNS_DELIVERY_BATCH for many (a broadcast of 100,000 is 500 tasks, not 100,000)."""
+    CAMPAIGNS_DELIVERY_BATCH for many (a broadcast of 100,000 is 500 tasks, not 100,000).
+    ``marked``: the caller already set their ``enqueued_at`` (a broadcast's fan-out does,
+    in the statement that creates them)."""
     from campaigns.tasks import deliver, deliver_batch
 
     if not ids:
         return
-    Message.objects.filter(pk__in=ids).update(enqueued_at=now or timezone.now())
+    if not marked:
+        Message.objects.filter(pk__in=ids).update(enqueued_at=now or timezone.now())
     options = {"queue": setting("CAMPAIGNS_QUEUE")} if setting("CAMPAIGNS_QUEUE") else {}
     moment = now.isoformat() if now else None
     size = setting("CAMPAIGNS_DELIVERY_BATCH")

@@ -85,21 +85,36 @@ def _from_string(source: str):
     return template
 
 
-def event_type_messages(code: str, context: dict) -> dict[str, str]:
-    """{"subject", "body", "html"} of the e-mail template ``code`` rendered with ``context``
-    (CommunicationEventType.DoesNotExist when there is no such template)."""
+def event_type_templates(code: str) -> tuple[tuple, dict]:
+    """(a key naming the templates' sources, {"subject", "body", "html": compiled template or
+    None}) of the e-mail template ``code`` (CommunicationEventType.DoesNotExist when there is
+    no such template)."""
     event_type = batch_cached(("event-type", code), lambda: CommunicationEventType.objects.get(code=code))
-    context = {**context, "static_base_url": getattr(settings, "OSCAR_STATIC_BASE_URL", None)}
-    parts = {}
+    templates, sources = {}, [code]
     for name, field in PARTS:
         source = getattr(event_type, field, None)
         if source is not None:
             template = _from_string(source)
         else:
+            source = getattr(event_type, f"{field}_file") % event_type.code.lower()
             try:
-                template = get_template(getattr(event_type, f"{field}_file") % event_type.code.lower())
+                template = get_template(source)
             except TemplateDoesNotExist:
                 template = None
-        parts[name] = template.render(context) if template else ""
+        templates[name] = template
+        sources.append(source)
+    return tuple(sources), templates
+
+
+def event_type_context(context: dict) -> dict:
+    return {**context, "static_base_url": getattr(settings, "OSCAR_STATIC_BASE_URL", None)}
+
+
+def event_type_messages(code: str, context: dict) -> dict[str, str]:
+    """{"subject", "body", "html"} of the e-mail template ``code`` rendered with ``context``
+    (CommunicationEventType.DoesNotExist when there is no such template)."""
+    _key, templates = event_type_templates(code)
+    context = event_type_context(context)
+    parts = {name: template.render(context) if template else "" for name, template in templates.items()}
     parts["subject"] = parts["subject"].replace("\n", "").replace("\r", "")
     return parts

@@ -19,10 +19,10 @@ from django.utils.module_loading import import_string
 from oscar.core.loading import get_model
 
 from campaigns.engagement import instrument_html
-from campaigns.render_batch import batch_cached, event_type_messages
+from campaigns.render_batch import batch_cached, event_type_context, event_type_messages, event_type_templates
 from campaigns.models import Message
 from campaigns.plaintext import html_to_text
-from campaigns.tokens import unsubscribe_url
+from campaigns.tokens import message_unsubscribe_url, unsubscribe_url
 
 CommunicationEventType = get_model("communication", "CommunicationEventType")
 
@@ -47,18 +47,49 @@ def message_context(message: Message) -> dict:
     context = {**message.context, "message": message, "customer": customer,
                "user": message.user, "shop_name": getattr(settings, "OSCAR_SHOP_NAME", "")}
     if message.kind == Message.MARKETING:
-        context["unsubscribe_url"] = unsubscribe_url(person_key=message.person_key, channel=message.channel,
-                                                     topic=message.topic or "all")
+        # An outbox row's own token (campaigns.tokens); a message not saved yet: the person's.
+        context["unsubscribe_url"] = message_unsubscribe_url(message.pk) if message.pk else unsubscribe_url(
+            person_key=message.person_key, channel=message.channel, topic=message.topic or "all")
     builder = CONTEXT_BUILDERS.get(message.source_kind)
     if builder:
         context.update(import_string(builder)(message))
     return context
 
 
+SKELETON_KINDS = {"broadcast"}  # sources whose messages share everything but the recipient
+
+
+def _from_skeleton(message: Message, context: dict) -> dict | None:
+    """The message rendered by filling in its broadcast's skeleton (``campaigns.skeleton``),
+    or None when the template or this recipient needs the full render."""
+    from campaigns.skeleton import skeleton_fill, skeleton_for
+    from campaigns.tokens import message_token
+
+    key, templates = event_type_templates(message.template)
+    context = event_type_context(context)
+    skeleton = skeleton_for(key, templates, context, message.context or {})
+    if skeleton is None:
+        return None
+    unsubscribe = context.get("unsubscribe_url")
+    filled = skeleton_fill(skeleton, context, token=message_token(message.pk), unsubscribe_url=unsubscribe)
+    if filled is None:
+        return None
+    subject, body, html = filled["subject"].strip(), filled["body"].strip(), filled["html"]
+    if not subject or not (body or html):
+        return None  # the full render says what is wrong
+    text = body + "\n" if body else filled["text"]
+    return {"subject": subject[:255], "text": text, "html": html, "unsubscribe_url": unsubscribe}
+
+
 def render(message: Message) -> dict:
     """{"subject", "text", "html", "unsubscribe_url"} for the message, or RenderError."""
     try:
         context = message_context(message)
+        if message.source_kind in SKELETON_KINDS and message.campaign and message.pk \
+                and not message.template.startswith("design:"):
+            fast = _from_skeleton(message, context)
+            if fast is not None:
+                return fast
         if message.template.startswith("design:"):
             from campaigns.design_rendering import message_parts
 

@@ -101,13 +101,22 @@ def recommendations_block(person: str, *, email: str, slot: str = "for_you", pro
     found = [replace(rec, token=make_token(version=rec.version, slot=label, position=position,
                                            product_id=rec.product.pk))
              for position, rec in enumerate(found, start=1)]
-    root, strategy = base_url(), Selector().strategy()
+    root, strategy = base_url(), None
+    parameters = tuple((link_parameters or {}).items())
     items = []
     for rec in found:
-        query = urlencode({**(link_parameters or {}), TOKEN_PARAMETER: rec.token})
-        title, path, image, price = details.get(rec.product.pk) or details.setdefault(rec.product.pk, (
-            rec.product.get_title(), rec.product.get_absolute_url(), _image_url(rec.product, root),
-            _price(rec.product, strategy)))
+        # A broadcast shows the same (token, parameters) links again and again: encoded once.
+        query = details.get(("query", parameters, rec.token))
+        if query is None:
+            query = details[("query", parameters, rec.token)] = urlencode({**dict(parameters),
+                                                                          TOKEN_PARAMETER: rec.token})
+        found_details = details.get(rec.product.pk)
+        if found_details is None:
+            strategy = strategy or Selector().strategy()
+            found_details = details[rec.product.pk] = (
+                rec.product.get_title(), rec.product.get_absolute_url(), _image_url(rec.product, root),
+                _price(rec.product, strategy))
+        title, path, image, price = found_details
         items.append(EmailItem(rec, title, f"{root}{path}?{query}", image, price))
     if count_impressions and impressions is not None:
         impressions.append((found, label, person))
