@@ -37,6 +37,7 @@ from campaigns.triggers.base import trigger_get
 
 logger = logging.getLogger(__name__)
 BATCH = 200
+PAGE_BATCHES = 25
 CHUNK = 2000
 
 
@@ -121,14 +122,20 @@ def enrolments_advance(*, now: datetime, limit: int = 100_000) -> int:
     step has no wait); returns how many steps ran. Rows another worker holds are left to it."""
     done, passed = 0, set()
     while done < limit:
+        # A page of many batches per query: finding the due rows scans and sorts all of
+        # them, so asking once per batch made a large flow quadratic.
         ids = list(FlowEnrolment.objects.filter(status=FlowEnrolment.ACTIVE, flow__status=Flow.ACTIVE,
                                                 next_run_at__lte=now).exclude(pk__in=passed)
-                   .order_by("next_run_at", "pk").values_list("pk", flat=True)[:BATCH])
+                   .order_by("next_run_at", "pk").values_list("pk", flat=True)[:BATCH * PAGE_BATCHES])
         if not ids:
             break
-        moved = _advance_batch(ids, now, passed)
-        done += moved
-        if not moved and len(ids) < BATCH:
+        moved_in_page = 0
+        for start in range(0, len(ids), BATCH):
+            moved = _advance_batch(ids[start:start + BATCH], now, passed)
+            done, moved_in_page = done + moved, moved_in_page + moved
+            if done >= limit:
+                break
+        if not moved_in_page and len(ids) < BATCH * PAGE_BATCHES:
             break
     return done
 

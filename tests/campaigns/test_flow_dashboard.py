@@ -255,3 +255,27 @@ def test_the_editor_shows_each_steps_figures(flow_settings, flow_template, produ
     Client().get(open_url(messages[0].pk).removeprefix("https://shop.example.com"), HTTP_USER_AGENT="Mozilla/5.0")
     page = support.get(f"/dashboard/campaigns/flows/{flow.pk}/").content.decode()
     assert "3 · 1 (33 %) · 0 (0 %)" in page
+
+
+def test_a_segment_flow_is_created_as_a_draft_that_asks_for_its_segment(flow_settings, marketer):
+    """The segment triggers have no default segment: the template still makes a draft (no
+    server error), and the draft says what it needs before it can be activated."""
+    from ecrm.models import Segment
+
+    flow_settings.CAMPAIGNS_TRIGGER_MODULES = ["campaigns.triggers.segments"]
+    response = _post(marketer, "/dashboard/campaigns/flows/new/", {"trigger": "segment_joined"})
+    assert response.status_code == 302
+    flow = Flow.objects.get(trigger_kind="segment_joined")
+    assert flow.status == Flow.DRAFT and flow.trigger_settings["segment"] is None
+    page = marketer.get(response["Location"]).content.decode()
+    assert "Segment: choose a segment" in page
+    refused = _post(marketer, f"/dashboard/campaigns/flows/{flow.pk}/activate/", page=response["Location"])
+    assert refused.status_code == 302
+    flow.refresh_from_db()
+    assert flow.status == Flow.DRAFT
+    assert "The flow cannot be activated: Trigger settings: Segment: choose a segment" in marketer.get(
+        response["Location"]).content.decode()
+    segment = Segment.objects.create(name="VIP", kind=Segment.STATIC)
+    flow.trigger_settings = {**flow.trigger_settings, "segment": segment.pk}
+    flow.save()
+    assert "choose a segment" not in marketer.get(response["Location"]).content.decode()
