@@ -1,6 +1,7 @@
 from django.urls import path
 
-from campaigns.dashboard import broadcast_preview_views, broadcast_views, design_views, flow_views, results_views, sent_mail_views, views
+from campaigns.dashboard import (broadcast_preview_views, broadcast_views, design_views, flow_views, results_views,
+                                 sent_mail_views, views)
 
 app_name = "campaigns-dashboard"
 

@@ -72,5 +72,6 @@ def test_support_may_preview_but_not_send_and_a_broken_template_is_explained(mar
     page = support.get(f"/dashboard/campaigns/broadcasts/{draft.pk}/preview/")
     assert page.status_code == 200 and "failed to render" in page.content.decode()
     empty = broadcast(audience(1, consenting=lambda i: False, prefix="q")[0])
-    assert "Nobody to preview it for" in support.get(f"/dashboard/campaigns/broadcasts/{empty.pk}/preview/").content.decode()
+    nobody = support.get(f"/dashboard/campaigns/broadcasts/{empty.pk}/preview/").content.decode()
+    assert "Nobody to preview it for" in nobody
     assert Client().get(f"/dashboard/campaigns/broadcasts/{draft.pk}/preview/").status_code == 302  # to login
