@@ -75,3 +75,41 @@ def test_support_may_preview_but_not_send_and_a_broken_template_is_explained(mar
     nobody = support.get(f"/dashboard/campaigns/broadcasts/{empty.pk}/preview/").content.decode()
     assert "Nobody to preview it for" in nobody
     assert Client().get(f"/dashboard/campaigns/broadcasts/{draft.pk}/preview/").status_code == 302  # to login
+
+
+def test_the_preview_shows_the_recipients_own_recommendations_and_counts_no_impressions(
+        shop, isolated, settings, make_staff):  # noqa: F811
+    from django.utils import timezone
+    from oscar.core.loading import get_model
+
+    from ecrm.models import Consent, Profile, Segment
+    from ecrm.segments import static_members_set
+    from ecrm.services import profiles_refresh
+    from recommender.attribution import _impressions_key
+    from recommender.publish import client as redis_client
+    from recommender.training import train_version
+
+    settings.RECOMMENDER_EMAIL_BASE_URL = settings.CAMPAIGNS_BASE_URL = "https://shop.example.com"
+    _products, users = shop
+    train_version()
+    CommunicationEventType = get_model("communication", "CommunicationEventType")
+    CommunicationEventType.objects.create(
+        code="GIFT_GUIDE", name="Gift guide", category=CommunicationEventType.USER_RELATED,
+        email_subject_template="Gifts for {{ customer.email }}",
+        email_body_html_template="<html><body>{{ recommendations.html|safe }}"
+                                 '<a href="{{ unsubscribe_url }}">Unsubscribe</a></body></html>')
+    profiles_refresh(person_keys={str(users[0].pk)})
+    person = Profile.objects.get(person_key=str(users[0].pk))
+    Consent.objects.create(profile=person, channel="email", topic="all", granted=True, source="test")
+    segment = Segment.objects.create(name="Tea drinkers", kind=Segment.STATIC)
+    static_members_set(segment, {person.pk})
+    gift_guide = broadcast(segment, template="GIFT_GUIDE")
+    client = Client()
+    client.force_login(make_staff("marketer@example.com", group="Marketing"))
+    page = client.get(f"/dashboard/campaigns/broadcasts/{gift_guide.pk}/preview/").content.decode()
+    assert f"Gifts for {person.email}" in page and "ecrm_token=" in page  # their own picks, attributed links
+    assert not redis_client().hgetall(_impressions_key(timezone.localdate()))  # a preview is no impression
+    assert not Message.objects.exists()
+
+
+from tests.recommender.conftest import isolated, shop  # noqa: E402,F401 - fixtures
