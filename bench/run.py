@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 BENCHMARKS = {
     "broadcast": "bench.broadcast",
     "customers": "bench.customers",
+    "flows": "bench.flows",
     "ingest": "bench.ingest",
     "storefront": "bench.storefront",
     "pipeline": "bench.pipeline",

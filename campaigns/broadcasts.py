@@ -265,9 +265,10 @@ class LazyRecommendations:
                 self._block = recommendations_block(person, email=self.email, k=RECOMMENDATIONS_K,
                                                     item_details=product_details(), found=found[person],
                                                     impressions=impressions)
-            else:
+            else:  # one message alone; a staff preview or test (context "preview") counts no impressions
                 self._block = recommendations_block(person, email=self.email, k=RECOMMENDATIONS_K,
-                                                    item_details=product_details())
+                                                    item_details=product_details(),
+                                                    count_impressions=not self.message.context.get("preview"))
         return self._block
 
     def __getattr__(self, name):

@@ -19,6 +19,7 @@ from oscar.core.loading import get_model
 
 from campaigns.defaults import setting
 from campaigns.deliverability import EventError, tracking_event_record, unsubscribe
+from campaigns.engagement_events import unsubscribed_event
 from campaigns.order_status import status_history, tracking_of
 from campaigns.tokens import read_order_status_token, read_unsubscribe_token
 from tracking.messages import truncate_ip
@@ -68,11 +69,12 @@ class UnsubscribeView(View):
             return self._invalid(request)
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         topic = "all" if request.POST.get("scope") == "all" else data["t"]
-        unsubscribe(person_key=data["p"], channel=data["c"], topic=topic,
-                    source="one-click" if one_click else "unsubscribe",
-                    evidence={"ip": truncate_ip(request.META.get("REMOTE_ADDR", "")),
-                              "userAgent": request.META.get("HTTP_USER_AGENT", "")[:300],
-                              "oneClick": one_click})
+        source = "one-click" if one_click else "unsubscribe"
+        if unsubscribe(person_key=data["p"], channel=data["c"], topic=topic, source=source,
+                       evidence={"ip": truncate_ip(request.META.get("REMOTE_ADDR", "")),
+                                 "userAgent": request.META.get("HTTP_USER_AGENT", "")[:300],
+                                 "oneClick": one_click}):
+            unsubscribed_event(person_key=data["p"], channel=data["c"], topic=topic, source=source)
         return _private(render(request, self.template_name, {"done": True, "topic": topic,
                                                              "topic_label": _topic_label(topic)}))
 

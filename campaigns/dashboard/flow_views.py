@@ -5,6 +5,7 @@ and who is where in it. Marketing manages flows; Support may look."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import connection
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
@@ -73,6 +74,30 @@ class FlowCreateView(StaffPermission, View):
         return redirect("campaigns-dashboard:flow", pk=flow.pk)
 
 
+def step_stats_attach(flow: Flow, steps: list[FlowStep]) -> None:
+    """Each step's figures for the editor, in four grouped queries whatever the number of
+    steps: customers waiting at it, customers who went through it (its history entries), and
+    for a send step its messages sent, opened and clicked (not by link scanners)."""
+    waiting = dict(flow.enrolments.filter(status=FlowEnrolment.ACTIVE).values_list("step_id")
+                   .annotate(n=Count("pk")))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (h->>'step')::bigint, count(*) FROM campaigns_flowenrolment e, "
+                       "jsonb_array_elements(e.history) h WHERE e.flow_id = %s AND h->>'step' IS NOT NULL "
+                       "AND h->>'outcome' NOT LIKE 'failed (attempt%%' GROUP BY 1", [flow.pk])
+        done = dict(cursor.fetchall())
+    messages_of = Message.objects.filter(source_kind="flow-step", source_id__in=[str(s.pk) for s in steps])
+    sent = dict(messages_of.filter(status=Message.SENT).values_list("source_id").annotate(n=Count("pk")))
+    opened = dict(messages_of.filter(opened__isnull=False).values_list("source_id").annotate(n=Count("pk")))
+    clicked = dict(messages_of.filter(clicks__automated=False).values_list("source_id")
+                   .annotate(n=Count("pk", distinct=True)))
+    for step in steps:
+        key = str(step.pk)
+        step.waiting, step.done = waiting.get(step.pk, 0), done.get(step.pk, 0)
+        step.sent, step.opened, step.clicked = sent.get(key, 0), opened.get(key, 0), clicked.get(key, 0)
+        step.open_rate = step.opened / step.sent if step.sent else None
+        step.click_rate = step.clicked / step.sent if step.sent else None
+
+
 class FlowDetailView(StaffPermission, View):
     """The flow's settings and steps; saving the settings needs campaigns.change_flow."""
 
@@ -88,7 +113,7 @@ class FlowDetailView(StaffPermission, View):
             step.next_label = _target_label(step.next_target, number, numbers, len(steps))
             step.else_label = _target_label(step.else_target, number, numbers, len(steps)) \
                 if step.kind == FlowStep.CONDITION else ""
-            step.waiting = flow.enrolments.filter(status=FlowEnrolment.ACTIVE, step=step).count()
+        step_stats_attach(flow, steps)
         counts = dict(flow.enrolments.values_list("status").annotate(n=Count("pk")))
         return render(request, "campaigns/flows/flow_detail.html", {
             "flow": flow, "trigger": trigger, "steps": steps,

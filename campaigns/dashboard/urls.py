@@ -1,6 +1,7 @@
 from django.urls import path
 
-from campaigns.dashboard import broadcast_views, design_views, flow_views, results_views, sent_mail_views, views
+from campaigns.dashboard import (broadcast_preview_views, broadcast_views, design_views, flow_views, results_views,
+                                 sent_mail_views, views)
 
 app_name = "campaigns-dashboard"
 
@@ -37,6 +38,9 @@ urlpatterns = [
     path("broadcasts/<int:pk>/edit/", broadcast_views.BroadcastUpdateView.as_view(), name="broadcast-edit"),
     path("broadcasts/<int:pk>/schedule/", broadcast_views.BroadcastScheduleView.as_view(), name="broadcast-schedule"),
     path("broadcasts/<int:pk>/cancel/", broadcast_views.BroadcastCancelView.as_view(), name="broadcast-cancel"),
+    path("broadcasts/<int:pk>/preview/", broadcast_preview_views.BroadcastPreviewView.as_view(),
+         name="broadcast-preview"),
+    path("broadcasts/<int:pk>/test/", broadcast_preview_views.BroadcastTestSendView.as_view(), name="broadcast-test"),
     path("broadcasts/<int:pk>/progress/", broadcast_views.BroadcastProgressView.as_view(), name="broadcast-progress"),
     path("results/", results_views.ResultsListView.as_view(), name="results-list"),
     path("results/<str:campaign>/", results_views.ResultsView.as_view(), name="results"),

@@ -59,6 +59,34 @@ def condition(enrolment, step, now: datetime, *, profile=None):
     return ("the condition holds" if holds else "the condition does not hold"), holds
 
 
+def conditions_many(enrolments: list, now: datetime) -> dict[int, tuple[str, bool]]:
+    """``condition`` for a batch of enrolments: one query per condition step in the batch,
+    whatever its size. enrolment pk -> (outcome, branch), the same words as ``condition``."""
+    from collections import defaultdict
+
+    from ecrm.models import Profile, SegmentMembership
+    from ecrm.segment_rules import compile_rule
+
+    by_step, results = defaultdict(list), {}
+    for enrolment in enrolments:
+        by_step[enrolment.step_id].append(enrolment)
+    for members in by_step.values():
+        config, people = members[0].step.config, {e.person_key for e in members}
+        if config.get("segment_id") not in (None, ""):
+            holding = set(SegmentMembership.objects.filter(segment_id=int(config["segment_id"]), left_at=None,
+                                                           profile__person_key__in=people)
+                          .values_list("profile__person_key", flat=True))
+            words = ("in the segment", "not in the segment")
+        else:
+            holding = set(Profile.objects.filter(person_key__in=people).filter(compile_rule(config["rule"], now=now))
+                          .values_list("person_key", flat=True))
+            words = ("the condition holds", "the condition does not hold")
+        for enrolment in members:
+            holds = enrolment.person_key in holding
+            results[enrolment.pk] = (words[0] if holds else words[1]), holds
+    return results
+
+
 def message_row(enrolment, step, now: datetime, *, transactional: bool, profile) -> dict | str:
     """The outbox row (``message_enqueue``'s fields) a send step makes for this customer, or
     why it sends nothing (no address or number: an outcome, not a failure)."""

@@ -4,6 +4,7 @@ template, edit its steps, activate and pause it. Activation refuses a flow with 
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -33,9 +34,15 @@ def step_from_template(entry: dict) -> tuple[str, float, dict]:
 
 @transaction.atomic
 def flow_create_from_trigger(*, trigger: Trigger, user=None, name: str = "") -> Flow:
-    """A draft flow with the trigger's default settings, topic, exits and ready-made steps."""
+    """A draft flow with the trigger's default settings, topic, exits and ready-made steps.
+    A setting with no default (the segment of "joined a segment") is left empty: the draft's
+    page asks for it, and the flow cannot be activated without it."""
+    try:
+        settings = trigger.settings_clean({})
+    except ValidationError:
+        settings = {p.name: p.default for p in trigger.params}
     flow = Flow.objects.create(
-        name=(name or trigger.label)[:120], trigger_kind=trigger.kind, trigger_settings=trigger.settings_clean({}),
+        name=(name or trigger.label)[:120], trigger_kind=trigger.kind, trigger_settings=settings,
         topic="" if trigger.transactional else trigger.topic, exits=list(trigger.exits), created_by=user,
         holdout_share=0 if trigger.transactional else setting("CAMPAIGNS_HOLDOUT_DEFAULT"))
     for position, entry in enumerate(trigger.flow_template, start=1):

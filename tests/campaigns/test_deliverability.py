@@ -229,3 +229,21 @@ def test_the_preference_centre_sets_frequency_and_pause(customer, marketing_temp
 def _state_due(message):
     message.refresh_from_db()
     return message.due_at
+
+
+def test_the_frequency_cap_is_configurable_and_can_be_switched_off(customer, marketing_template, settings):
+    from campaigns.defaults import DEFAULTS
+
+    assert DEFAULTS["CAMPAIGNS_FREQUENCY_CAP_HOURS"] == 16  # the default: one per 16 hours
+    consent_record(profile=customer, channel="email", topic="all", granted=True, source="account")
+    settings.CAMPAIGNS_FREQUENCY_CAP_HOURS = 2
+    assert message_deliver(_marketing(customer, "c1").pk, now=NOON) == "sent"
+    second = _marketing(customer, "c2")
+    assert message_deliver(second.pk, now=NOON + timedelta(hours=1)).startswith("deferred: frequency cap")
+    assert _state_due(second) == NOON + timedelta(hours=2)
+    assert message_deliver(second.pk, now=NOON + timedelta(hours=2)) == "sent"
+    settings.CAMPAIGNS_FREQUENCY_CAP_HOURS = 0  # no cap
+    assert message_deliver(_marketing(customer, "c3").pk, now=NOON + timedelta(hours=2, minutes=5)) == "sent"
+    settings.CAMPAIGNS_QUIET_HOURS = None  # and no quiet hours: 23:00 London is fine
+    assert message_deliver(_marketing(customer, "c4").pk, now=NOON + timedelta(hours=11)) == "sent"
+    assert len(mail.outbox) == 4

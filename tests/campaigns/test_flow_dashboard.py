@@ -222,3 +222,60 @@ def test_an_email_step_may_send_a_published_design_not_a_draft_or_a_missing_one(
     step.config = {"template": "design:gift-guide"}
     step.save()
     assert any("published e-mail design 'gift-guide'" in p for p in flow_problems(flow))
+
+
+def test_the_editor_shows_each_steps_figures(flow_settings, flow_template, product, make_staff, settings):
+    """Like Klaviyo's flow builder: per step, who waits there, who went through, and for an
+    e-mail its sent, opened and clicked."""
+    import re
+
+    from campaigns.engagement import open_url
+    from campaigns.models import Message
+    from campaigns.outbox import message_deliver
+
+    settings.CAMPAIGNS_BASE_URL = "https://shop.example.com"
+    people = [make_customer(name) for name in ("ada", "bob", "cy")]
+    for person in people:
+        basket_of(person, product)
+    flow = make_flow("test_basket", [{"kind": "wait", "wait_hours": 1},
+                                     {"kind": "email", "wait_hours": 2, "config": {"template": "FLOW_BASKET"}}])
+    tick(BASE + timedelta(hours=1))   # enrolled, waiting at step 1
+    tick(BASE + timedelta(hours=2))   # step 1 done, waiting at step 2
+    support = Client()
+    support.force_login(make_staff("support@example.com", group="Support"))
+    page = support.get(f"/dashboard/campaigns/flows/{flow.pk}/").content.decode()
+    rows = re.findall(r"<tr><td>(\d)</td>(.*?)</tr>", page, re.S)
+    cells = {n: re.findall(r"<td>(.*?)</td>", row, re.S) for n, row in rows}
+    assert [c.strip() for c in cells["1"][3:5]] == ["0", "3"] and [c.strip() for c in cells["2"][3:5]] == ["3", "0"]
+    tick(BASE + timedelta(hours=5))   # the e-mails are queued
+    messages = list(Message.objects.filter(campaign=flow.campaign))
+    assert len(messages) == 3
+    for message in messages:
+        assert message_deliver(message.pk, now=BASE + timedelta(hours=5)) == "sent"
+    Client().get(open_url(messages[0].pk).removeprefix("https://shop.example.com"), HTTP_USER_AGENT="Mozilla/5.0")
+    page = support.get(f"/dashboard/campaigns/flows/{flow.pk}/").content.decode()
+    assert "3 · 1 (33 %) · 0 (0 %)" in page
+
+
+def test_a_segment_flow_is_created_as_a_draft_that_asks_for_its_segment(flow_settings, marketer):
+    """The segment triggers have no default segment: the template still makes a draft (no
+    server error), and the draft says what it needs before it can be activated."""
+    from ecrm.models import Segment
+
+    flow_settings.CAMPAIGNS_TRIGGER_MODULES = ["campaigns.triggers.segments"]
+    response = _post(marketer, "/dashboard/campaigns/flows/new/", {"trigger": "segment_joined"})
+    assert response.status_code == 302
+    flow = Flow.objects.get(trigger_kind="segment_joined")
+    assert flow.status == Flow.DRAFT and flow.trigger_settings["segment"] is None
+    page = marketer.get(response["Location"]).content.decode()
+    assert "Segment: choose a segment" in page
+    refused = _post(marketer, f"/dashboard/campaigns/flows/{flow.pk}/activate/", page=response["Location"])
+    assert refused.status_code == 302
+    flow.refresh_from_db()
+    assert flow.status == Flow.DRAFT
+    assert "The flow cannot be activated: Trigger settings: Segment: choose a segment" in marketer.get(
+        response["Location"]).content.decode()
+    segment = Segment.objects.create(name="VIP", kind=Segment.STATIC)
+    flow.trigger_settings = {**flow.trigger_settings, "segment": segment.pk}
+    flow.save()
+    assert "choose a segment" not in marketer.get(response["Location"]).content.decode()

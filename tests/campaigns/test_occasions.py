@@ -96,3 +96,30 @@ def test_occasions_are_exported_and_erased_with_the_customer(customer, make_staf
     counts = customer_erase(customer, staff=make_staff("dpo@example.com", group="Support"))
     assert counts["campaigns.Occasion"] == 1
     assert list(Occasion.objects.all()) == [kept]
+
+
+def test_the_customer_card_shows_their_occasions_and_the_next_anniversary(customer, make_staff, settings):
+    import datetime
+
+    from campaigns.flows.card import next_anniversary
+
+    Occasion.objects.create(person_key=customer.person_key, user=customer.user, recipient="Mum", month=5, day=14,
+                            note="likes tea")
+    Occasion.objects.create(person_key="email:someone-else@example.com", recipient="Not hers", month=6, day=1)
+    client = Client()
+    client.force_login(make_staff("support@example.com", group="Support"))
+    page = client.get(f"/dashboard/customers/support-desk/{customer.pk}/", {"tab": "flows"}).content.decode()
+    assert "Gift occasions" in page and "Mum" in page and "likes tea" in page and "14 May" in page
+    assert "Not hers" not in page and "their account" in page
+    # the customer deletes it in their account: gone from the card too
+    shopper = Client()
+    shopper.force_login(customer.user)
+    occasion = Occasion.objects.get(recipient="Mum")
+    assert shopper.post(f"/campaigns/account/occasions/{occasion.pk}/delete/").status_code == 302
+    page = client.get(f"/dashboard/customers/support-desk/{customer.pk}/", {"tab": "flows"}).content.decode()
+    assert "No gift occasions." in page
+    leap = Occasion(month=2, day=29, recipient="x")
+    assert next_anniversary(leap, datetime.date(2027, 3, 1)) == datetime.date(2028, 2, 29)
+    assert next_anniversary(leap, datetime.date(2026, 12, 2)) == datetime.date(2027, 2, 28)
+    assert next_anniversary(Occasion(month=12, day=2, recipient="x"), datetime.date(2026, 12, 2)) == \
+        datetime.date(2026, 12, 2)

@@ -173,3 +173,27 @@ def test_replayed_history_sends_nothing(customer, product):
     assert order.status_changes.count() == 1 and not Message.objects.exists()
     order.set_status("Shipped")
     assert Message.objects.count() == 1
+
+
+def test_staff_change_the_status_in_oscars_dashboard_and_the_card_shows_the_history(customer, product, make_staff):
+    order = place_order(product, user=customer.user)
+    staff = Client(enforce_csrf_checks=True)
+    staff.force_login(make_staff("support@example.com", group="Support"))
+    page = staff.get(f"/dashboard/orders/{order.number}/")
+    assert page.status_code == 200
+    response = staff.post(f"/dashboard/orders/{order.number}/", {
+        "order_action": "change_order_status", "new_status": "Processing",
+        "csrfmiddlewaretoken": page.context["csrf_token"]})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == "Processing"
+    message = Message.objects.get(source_id=order.number)
+    assert message.key == f"order-status:{order.pk}:{order.status_changes.get().pk}"
+    _deliver_all()
+    assert mail.outbox[0].subject == f"We are preparing your order {order.number}"
+    card = f"/dashboard/customers/support-desk/{customer.pk}/"
+    orders_tab = staff.get(card, {"tab": "orders"}).content.decode()
+    assert "Pending → Processing" in orders_tab
+    sent = staff.get(card, {"tab": "campaign-messages"}).content.decode()
+    assert "commtype_order_status" in sent.lower() or "ORDER_STATUS_PROCESSING" in sent
+    assert f"We are preparing your order {order.number}" in staff.get(card, {"tab": "messages"}).content.decode()
