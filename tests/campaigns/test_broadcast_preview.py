@@ -110,6 +110,3 @@ def test_the_preview_shows_the_recipients_own_recommendations_and_counts_no_impr
     assert f"Gifts for {person.email}" in page and "ecrm_token=" in page  # their own picks, attributed links
     assert not redis_client().hgetall(_impressions_key(timezone.localdate()))  # a preview is no impression
     assert not Message.objects.exists()
-
-
-from tests.recommender.conftest import isolated, shop  # noqa: E402,F401 - fixtures

@@ -23,7 +23,6 @@ from campaigns.rendering import build_email, message_context, render
 from ecrm.consents import has_consent
 from recommender.training import train_version
 from tests.campaigns.broadcast_helpers import broadcast
-from tests.recommender.conftest import isolated, shop  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 CommunicationEventType = get_model("communication", "CommunicationEventType")
@@ -48,7 +47,7 @@ def _full(message, monkeypatch) -> dict:
         return render(message)
 
 
-def _broadcast_of(shop, code: str, html: str, subject: str = "Gifts for {{ customer.first_name }}", body=""):  # noqa: F811
+def _broadcast_of(shop, code: str, html: str, subject: str = "Gifts for {{ customer.first_name }}", body=""):
     from ecrm.models import Consent, Profile, Segment
     from ecrm.segments import static_members_set
     from ecrm.services import profiles_refresh
@@ -81,7 +80,7 @@ def configured(settings):
     settings.ALLOWED_HOSTS = ["shop.example.com", "testserver"]
 
 
-def test_the_filled_skeleton_is_the_per_message_render(shop, isolated, configured, monkeypatch):  # noqa: F811
+def test_the_filled_skeleton_is_the_per_message_render(shop, isolated, configured, monkeypatch):
     train_version()
     messages = _broadcast_of(shop, "SK_GUIDE", GUIDE_HTML, subject="Gifts for {{ customer.first_name|default:'you' }}"
                                                                    "{% if broadcast %} ({{ broadcast.name }}){% endif %}")
@@ -98,7 +97,7 @@ def test_the_filled_skeleton_is_the_per_message_render(shop, isolated, configure
     assert all(f["html"].count("ecrm_token%3D") >= 2 for f in filled.values())  # their own recommendations
 
 
-def test_templates_with_per_recipient_logic_are_rendered_in_full(shop, isolated, configured, monkeypatch):  # noqa: F811
+def test_templates_with_per_recipient_logic_are_rendered_in_full(shop, isolated, configured, monkeypatch):
     train_version()
     cases = {
         "SK_LOOP_IF": "<html><body>{% for w in 'ab' %}{% if customer.first_name == w %}<p>{{ w }}</p>{% endif %}"
@@ -117,7 +116,7 @@ def test_templates_with_per_recipient_logic_are_rendered_in_full(shop, isolated,
             assert render(message) == _full(message, monkeypatch), code
 
 
-def test_conditions_on_personal_data_make_one_skeleton_per_recipient_group(shop, isolated, configured,  # noqa: F811
+def test_conditions_on_personal_data_make_one_skeleton_per_recipient_group(shop, isolated, configured,
                                                                            monkeypatch):
     train_version()
     html = ("<html><body>\n<p>{% if customer.first_name %}Hi {{ customer.first_name }}{% elif customer.last_name %}"
@@ -131,7 +130,7 @@ def test_conditions_on_personal_data_make_one_skeleton_per_recipient_group(shop,
     assert {"Hi Zo\u00eb,", "Hello,"} <= {line for m in messages for line in render(m)["text"].splitlines()}
 
 
-def test_oscar_file_templates_use_the_skeleton(shop, isolated, configured, monkeypatch):  # noqa: F811
+def test_oscar_file_templates_use_the_skeleton(shop, isolated, configured, monkeypatch):
     """An event type whose text lives in files (commtype_<code>_*.html/.txt, extending the
     campaigns' base template, with ``{% if customer.first_name %}`` and a body part)."""
     train_version()
@@ -149,7 +148,7 @@ def test_oscar_file_templates_use_the_skeleton(shop, isolated, configured, monke
         assert expected["text"].strip() and expected["html"]
 
 
-def test_an_oscar_file_template_without_per_recipient_logic_is_filled_in(shop, isolated, configured, monkeypatch,  # noqa: F811
+def test_an_oscar_file_template_without_per_recipient_logic_is_filled_in(shop, isolated, configured, monkeypatch,
                                                                         settings, tmp_path):
     """Files extending a base template, a body text part and an include: from the skeleton."""
     emails = tmp_path / "oscar" / "communication" / "emails"
@@ -172,7 +171,7 @@ def test_an_oscar_file_template_without_per_recipient_logic_is_filled_in(shop, i
         assert "Unsubscribe: https://shop.example.com/campaigns/unsubscribe/" in expected["text"]
 
 
-def test_one_token_per_message_drives_pixel_clicks_and_unsubscribe(shop, isolated, configured):  # noqa: F811
+def test_one_token_per_message_drives_pixel_clicks_and_unsubscribe(shop, isolated, configured):
     train_version()
     message = _broadcast_of(shop, "SK_TOKENS", GUIDE_HTML)[0]
     rendered = render(message)
