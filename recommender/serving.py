@@ -306,14 +306,19 @@ def recommendations_for_many(people, *, slot: str = "for_you", k: int = 8) -> di
                     commands.append(("get", key(version, source)))
             commands.append(("hget", key(version, "bought"), person))
         commands = list(dict.fromkeys(commands))
-        pipe = r.pipeline(transaction=False)
-        for name, *args in commands:
-            getattr(pipe, name)(*args)
-        known.update(zip(commands, pipe.execute()))
+        known.update(_read_all(r, commands))
     except redis.RedisError:
         known = {}  # each person's own call finds out again (and gives [])
     with prefetched(PrefetchedReads(r, known)):
         return {person: recommendations_for(slot=slot, person=person, k=k) for person in people}
+
+
+def _read_all(r, commands: list[tuple]) -> dict[tuple, object]:
+    """Every ``(command, *args)`` read in one pipelined round trip: command -> reply."""
+    pipe = r.pipeline(transaction=False)
+    for name, *args in commands:
+        getattr(pipe, name)(*args)
+    return dict(zip(commands, pipe.execute()))
 
 
 #: The version the last page was served (per Redis prefix): a page's reads of its lists are
@@ -358,20 +363,14 @@ def recommendations_for_slots(slots, *, person: str = "", product=None, basket=N
     known: dict[tuple, object] = {}
     try:
         commands = first + (_page_commands(slots, **about, version=guess) if guess is not None else [])
-        pipe = r.pipeline(transaction=False)
-        for name, *args in commands:
-            getattr(pipe, name)(*args)
-        known.update(zip(commands, pipe.execute()))
+        known.update(_read_all(r, commands))
         version = chosen_version(*known[first[0]], person)  # their arm's in an A/B test
         if version is not None and version != guess:
             _last_version[setting("RECOMMENDER_REDIS_PREFIX")] = version
             missing = [command for command in _page_commands(slots, **about, version=version)
                        if command not in known]
             if missing:
-                pipe = r.pipeline(transaction=False)
-                for name, *args in missing:
-                    getattr(pipe, name)(*args)
-                known.update(zip(missing, pipe.execute()))
+                known.update(_read_all(r, missing))
     except redis.RedisError:
         known = {}  # each slot's own call finds out again (and gives [])
     with prefetched(PrefetchedReads(r, known)):

@@ -21,6 +21,7 @@ from campaigns.models import Broadcast
 from campaigns.rendering import RenderError
 from ecrm.models import Profile
 from ecrm.selectors import customer_search
+from campaigns.dashboard.test_sends import TestForm, test_send_reported
 from tracking.dashboard.views import StaffPermission
 
 SAMPLE = 10
@@ -29,10 +30,6 @@ SAMPLE = 10
 class PreviewForm(forms.Form):
     q = forms.CharField(required=False, max_length=200)
     customer = forms.IntegerField(required=False, min_value=1)
-
-
-class TestForm(forms.Form):
-    to = forms.EmailField(label="Send a test to", help_text="A staff member's address.")
 
 
 def _recipients(broadcast: Broadcast) -> list[Profile]:
@@ -99,15 +96,7 @@ class BroadcastTestSendView(StaffPermission, View):
         if customer is None:
             messages.error(request, "Not sent: choose a customer to render it for.")
             return redirect(back)
-        try:
-            broadcast_test_send(broadcast=broadcast, profile=customer, to_email=test.cleaned_data["to"],
-                                sender=request.user)
-        except RenderError as exc:
-            messages.error(request, f"Not sent: {exc}")
-        except ValueError as exc:
-            messages.error(request, str(exc))
-        except Exception as exc:  # noqa: BLE001 - the mail server refused: say so, do not 500
-            messages.error(request, f"The mail server did not take the test: {type(exc).__name__}: {exc}")
-        else:
-            messages.success(request, f"Test of “{broadcast.name}” sent to {test.cleaned_data['to']}.")
+        to = test.cleaned_data["to"]
+        test_send_reported(request, lambda: broadcast_test_send(
+            broadcast=broadcast, profile=customer, to_email=to, sender=request.user), name=broadcast.name, to=to)
         return redirect(back)

@@ -18,6 +18,7 @@ from campaigns.design_rendering import RenderError
 from campaigns.designs_models import EmailDesign
 from ecrm.models import Profile
 from ecrm.selectors import customer_orders, customer_search
+from campaigns.dashboard.test_sends import TestForm, test_send_reported
 from tracking.dashboard.views import StaffPermission
 
 
@@ -46,10 +47,6 @@ class PreviewForm(forms.Form):
         orders = customer_orders(customer).order_by("-date_placed")
         chosen = self.cleaned_data.get("order")
         return (orders.filter(pk=chosen).first() if chosen else None) or orders.first()
-
-
-class TestForm(forms.Form):
-    to = forms.EmailField(label="Send a test to", help_text="A staff member's address.")
 
 
 def _query(form: PreviewForm, **overrides) -> str:
@@ -102,16 +99,9 @@ class DesignTestSendView(StaffPermission, View):
         back += "?" + _query(form)
         data = form.cleaned_data
         customer = data["customer"] if request.user.has_perm("ecrm.view_profile") else None
-        try:
-            design_test_send(design=design_version(design, draft=data["draft"]), to_email=test.cleaned_data["to"],
-                             sender=request.user, customer=customer, order=form.order_of(customer),
-                             voucher=sample_voucher() if data["voucher"] else None)
-        except RenderError as exc:
-            messages.error(request, f"Not sent: {exc}")
-        except ValueError as exc:
-            messages.error(request, str(exc))
-        except Exception as exc:  # noqa: BLE001 - the mail server refused: say so, do not 500
-            messages.error(request, f"The mail server did not take the test: {type(exc).__name__}: {exc}")
-        else:
-            messages.success(request, f"Test of “{design.name}” sent to {test.cleaned_data['to']}.")
+        to = test.cleaned_data["to"]
+        test_send_reported(request, lambda: design_test_send(
+            design=design_version(design, draft=data["draft"]), to_email=to, sender=request.user, customer=customer,
+            order=form.order_of(customer), voucher=sample_voucher() if data["voucher"] else None),
+            name=design.name, to=to)
         return redirect(back)
