@@ -65,9 +65,14 @@ def absolute_url(url: str) -> str:
 
 
 class EmailBlockMixin:
-    """What the design renderer asks of a block."""
+    """What the design renderer asks of a block. ``requires``: the message context key without
+    which the block shows nothing (a voucher block in a message that has no voucher)."""
+
+    requires: str | None = None
 
     def email_html(self, value, context: dict) -> str:
+        if self.requires and not context.get(self.requires):
+            return ""
         return self.render(value, context=context).strip()
 
     def email_text(self, value, context: dict, html: str) -> str:
@@ -231,6 +236,7 @@ class RecommendationsBlock(EmailBlockMixin, blocks.StructBlock):
 
 
 class VoucherBlock(EmailBlockMixin, blocks.StructBlock):
+    requires = "voucher"
     heading = blocks.CharBlock(max_length=120, default="A gift for you")
     text = blocks.CharBlock(max_length=300, required=False, default="Use this code at checkout.")
 
@@ -239,9 +245,6 @@ class VoucherBlock(EmailBlockMixin, blocks.StructBlock):
         context["coupon"] = voucher_summary(context.get("voucher"))
         return context
 
-    def email_html(self, value, context):
-        return super().email_html(value, context) if context.get("voucher") else ""
-
     class Meta:
         template = "campaigns/designs/blocks/voucher.html"
         icon = "tag"
@@ -249,6 +252,7 @@ class VoucherBlock(EmailBlockMixin, blocks.StructBlock):
 
 
 class OrderSummaryBlock(EmailBlockMixin, blocks.StructBlock):
+    requires = "order"
     heading = blocks.CharBlock(max_length=120, default="Your order")
     show_status = blocks.BooleanBlock(required=False, default=True)
 
@@ -259,9 +263,6 @@ class OrderSummaryBlock(EmailBlockMixin, blocks.StructBlock):
         order = context["order"]
         context.update(lines=list(order.lines.all()), status_link=order_status_url(order))
         return context
-
-    def email_html(self, value, context):
-        return super().email_html(value, context) if context.get("order") else ""
 
     class Meta:
         template = "campaigns/designs/blocks/order_summary.html"
