@@ -127,7 +127,7 @@ def _render_range(ids: list[int]) -> tuple[int, int, float]:
     from campaigns.models import Message
     from campaigns.render_batch import rendering_batch
     from campaigns.rendering import build_email, render
-    from campaigns.tasks import worker_process_prepare
+    from shop.celery import worker_process_prepare
 
     worker_process_prepare()  # as a Celery worker process does when it starts
     count = size = 0

@@ -4,10 +4,7 @@ survives a broker restart and is never an ETA message that Redis redelivers earl
 
 from __future__ import annotations
 
-import gc
-
 from celery import shared_task
-from celery.signals import worker_process_init
 from django.utils.dateparse import parse_datetime
 
 from campaigns.outbox import message_deliver, messages_deliver
@@ -34,11 +31,3 @@ def tick(now: str | None = None) -> dict:
     return tick_run(now=parse_datetime(now) if now else None)
 
 
-@worker_process_init.connect
-def worker_process_prepare(**_kwargs) -> None:
-    """A worker process starts with some 375,000 objects (Django, Oscar, Wagtail, compiled
-    templates) that live as long as it does. ``gc.freeze()`` moves them out of the cyclic
-    collector's generations: as a delivery worker's caches grow (products, recommendation
-    blocks, skeletons), Python's full collections otherwise rescan all of them — in a
-    broadcast, about a fifth of each message's rendering time."""
-    gc.freeze()
